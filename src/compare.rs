@@ -1,0 +1,257 @@
+//! The compare builder: settings in, a ranked leaderboard out.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use polars::prelude::DataFrame;
+
+use crate::error::{Error, Result};
+use crate::folds;
+use crate::leaderboard::{self, Leaderboard, Settings};
+use crate::load::{self, CsvOptions};
+use crate::metrics::Metric;
+use crate::models::{self, Algorithm};
+use crate::preprocess::EncodingOptions;
+use crate::profile::{self, Profile};
+use crate::sweep::{self, Candidate, Progress};
+use crate::table::Table;
+
+/// Seed used when none is given, so that two runs agree by default.
+pub const DEFAULT_SEED: u64 = 42;
+
+type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Cross-validates every selected algorithm and hyperparameter setting on a table and ranks
+/// them.
+///
+/// ```no_run
+/// use automl::{Compare, Metric};
+///
+/// let board = Compare::new("progression")
+///     .folds(5)
+///     .seed(42)
+///     .sort(Metric::Rmse)
+///     .run_csv("datasets/diabetes.csv")?;
+/// let best = board.best().expect("some candidate scored");
+/// println!("{} {:?}", best.model, best.metric(Metric::Rmse));
+/// # Ok::<(), automl::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Compare {
+    target: String,
+    folds: usize,
+    shuffle: bool,
+    seed: u64,
+    sort: Metric,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    csv: CsvOptions,
+    encoding: EncodingOptions,
+    progress: Option<ProgressFn>,
+}
+
+impl Compare {
+    /// A compare predicting the column `target`, with 5 shuffled folds, seed 42, ranked by RMSE.
+    pub fn new(target: impl Into<String>) -> Compare {
+        Compare {
+            target: target.into(),
+            folds: 5,
+            shuffle: true,
+            seed: DEFAULT_SEED,
+            sort: Metric::Rmse,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            csv: CsvOptions::default(),
+            encoding: EncodingOptions::default(),
+            progress: None,
+        }
+    }
+
+    /// Number of cross-validation folds (at least 2).
+    pub fn folds(mut self, folds: usize) -> Compare {
+        self.folds = folds;
+        self
+    }
+
+    /// Shuffle rows before splitting into folds (the default). Without shuffling the folds are
+    /// contiguous blocks, exactly as scikit-learn's `KFold(shuffle=False)`.
+    pub fn shuffle(mut self, shuffle: bool) -> Compare {
+        self.shuffle = shuffle;
+        self
+    }
+
+    /// Seed for the fold shuffle and every randomised algorithm.
+    pub fn seed(mut self, seed: u64) -> Compare {
+        self.seed = seed;
+        self
+    }
+
+    /// The metric that ranks the leaderboard.
+    pub fn sort(mut self, metric: Metric) -> Compare {
+        self.sort = metric;
+        self
+    }
+
+    /// Runs only these algorithm ids (all when empty).
+    pub fn include<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Compare {
+        self.include = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Leaves out these algorithm ids.
+    pub fn exclude<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Compare {
+        self.exclude = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How the CSV file is parsed (`run_csv`).
+    pub fn csv_options(mut self, options: CsvOptions) -> Compare {
+        self.csv = options;
+        self
+    }
+
+    /// How categorical columns are one-hot encoded.
+    pub fn encoding(mut self, options: EncodingOptions) -> Compare {
+        self.encoding = options;
+        self
+    }
+
+    /// Called after every finished fold fit, from the worker threads.
+    pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Compare {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// The selected algorithms, in registry order; an error names any unknown id.
+    pub fn algorithms(&self) -> Result<Vec<Arc<dyn Algorithm>>> {
+        let all: Vec<Arc<dyn Algorithm>> = models::registry().into_iter().map(Arc::from).collect();
+        let known = || all.iter().map(|a| a.id()).collect::<Vec<_>>().join(", ");
+        for id in self.include.iter().chain(&self.exclude) {
+            if !all.iter().any(|a| a.id() == id) {
+                return Err(Error::UnknownAlgorithm {
+                    id: id.clone(),
+                    known: known(),
+                });
+            }
+        }
+        let chosen: Vec<Arc<dyn Algorithm>> = all
+            .iter()
+            .filter(|a| self.include.is_empty() || self.include.iter().any(|i| i == a.id()))
+            .filter(|a| !self.exclude.iter().any(|e| e == a.id()))
+            .cloned()
+            .collect();
+        if chosen.is_empty() {
+            return Err(Error::InvalidSetting(
+                "--include and --exclude leave no algorithm to run".into(),
+            ));
+        }
+        Ok(chosen)
+    }
+
+    fn validate(&self) -> Result<Vec<Arc<dyn Algorithm>>> {
+        if self.folds < 2 {
+            return Err(Error::InvalidSetting(format!(
+                "--folds must be at least 2, got {}",
+                self.folds
+            )));
+        }
+        if self.encoding.max_levels < 1 {
+            return Err(Error::InvalidSetting(
+                "at least one level must be kept per categorical column".into(),
+            ));
+        }
+        self.algorithms()
+    }
+
+    /// Reads `path` as CSV and runs the compare on it.
+    pub fn run_csv(&self, path: impl AsRef<Path>) -> Result<Leaderboard> {
+        let algorithms = self.validate()?;
+        let frame = load::read_csv(path.as_ref(), &self.csv)?;
+        self.run_validated(&frame, algorithms)
+    }
+
+    /// Runs the compare on a table already in memory.
+    pub fn run(&self, frame: &DataFrame) -> Result<Leaderboard> {
+        let algorithms = self.validate()?;
+        self.run_validated(frame, algorithms)
+    }
+
+    /// Profiles `frame` without training anything.
+    pub fn profile(&self, frame: &DataFrame) -> Result<Profile> {
+        let values = profile::convert_columns(frame)?;
+        profile::profile(frame, &values, &self.target)
+    }
+
+    fn run_validated(
+        &self,
+        frame: &DataFrame,
+        algorithms: Vec<Arc<dyn Algorithm>>,
+    ) -> Result<Leaderboard> {
+        let values = profile::convert_columns(frame)?;
+        let profile = profile::profile(frame, &values, &self.target)?;
+        if profile.kept().next().is_none() {
+            let reasons: Vec<String> = profile
+                .dropped()
+                .map(|c| format!("'{}' ({})", c.name, c.dropped.as_deref().unwrap_or("")))
+                .collect();
+            return Err(Error::NoFeatures(if reasons.is_empty() {
+                "the file has no column besides the target".into()
+            } else {
+                format!("every column was dropped: {}", reasons.join("; "))
+            }));
+        }
+        let names: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let table = Table::new(&names, values, &profile);
+        let folds = folds::kfold(table.rows(), self.folds, self.shuffle.then_some(self.seed))?;
+
+        let candidates: Vec<Candidate> = algorithms
+            .iter()
+            .flat_map(|a| {
+                a.grid().into_iter().map(|params| Candidate {
+                    algorithm: a.clone(),
+                    params,
+                })
+            })
+            .collect();
+        let progress = self.progress.clone();
+        let report = move |p: Progress| {
+            if let Some(f) = &progress {
+                f(p)
+            }
+        };
+        let outcomes = sweep::run(
+            &table,
+            &folds,
+            &candidates,
+            &self.encoding,
+            self.seed,
+            &report,
+        );
+        let identities = candidates
+            .into_iter()
+            .map(|c| {
+                let a = &c.algorithm;
+                (
+                    a.id().to_string(),
+                    a.name().to_string(),
+                    a.backend().to_string(),
+                    c.params,
+                )
+            })
+            .collect();
+        Ok(Leaderboard {
+            profile,
+            settings: Settings {
+                folds: self.folds,
+                shuffle: self.shuffle,
+                seed: self.seed,
+                sort: self.sort,
+            },
+            entries: leaderboard::rank(identities, outcomes, self.sort),
+        })
+    }
+}

@@ -1,0 +1,347 @@
+//! The ranked leaderboard: per-candidate means and standard deviations across folds, ranked by
+//! one metric, with failed and skipped candidates last.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::metrics::Metric;
+use crate::models::{format_params, Params};
+use crate::profile::Profile;
+use crate::sweep::{FoldScore, Outcome};
+
+/// Mean and standard deviation of one metric across folds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Stat {
+    pub mean: f64,
+    /// Population standard deviation across folds (as numpy's default and PyCaret report).
+    pub std: f64,
+}
+
+/// Whether a candidate was scored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        })
+    }
+}
+
+/// One row of the leaderboard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// 1-based rank.
+    pub rank: usize,
+    /// Algorithm id (`rf`, `ridge`, ...).
+    pub model: String,
+    pub name: String,
+    pub backend: String,
+    pub params: Params,
+    pub status: Status,
+    /// Why the candidate failed or was skipped.
+    pub error: Option<String>,
+    /// Per metric, in [`Metric::ALL`] order; empty unless `status` is `Ok`.
+    pub metrics: Vec<(Metric, Stat)>,
+    /// Mean seconds to fit and predict one fold.
+    pub fit_seconds: f64,
+    /// Per-fold scores, in fold order.
+    #[serde(skip)]
+    pub folds: Vec<FoldScore>,
+}
+
+impl Entry {
+    pub fn metric(&self, metric: Metric) -> Option<Stat> {
+        self.metrics
+            .iter()
+            .find(|(m, _)| *m == metric)
+            .map(|(_, s)| *s)
+    }
+}
+
+/// Settings a leaderboard was produced with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Settings {
+    pub folds: usize,
+    pub shuffle: bool,
+    pub seed: u64,
+    pub sort: Metric,
+}
+
+/// The outcome of a compare: the data profile and the ranked candidates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Leaderboard {
+    pub profile: Profile,
+    pub settings: Settings,
+    pub entries: Vec<Entry>,
+}
+
+impl Leaderboard {
+    /// The best scored candidate, if any candidate scored.
+    pub fn best(&self) -> Option<&Entry> {
+        self.entries.first().filter(|e| e.status == Status::Ok)
+    }
+}
+
+/// Summarises each candidate's outcome and ranks them by `sort`. `identities` gives each
+/// candidate's (id, name, backend, params), in candidate order; that order breaks ties.
+pub fn rank(
+    identities: Vec<(String, String, String, Params)>,
+    outcomes: Vec<Outcome>,
+    sort: Metric,
+) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = identities
+        .into_iter()
+        .zip(outcomes)
+        .map(|((model, name, backend, params), outcome)| {
+            let (status, error, folds) = match outcome {
+                Outcome::Scored(folds) => (Status::Ok, None, folds),
+                Outcome::Failed(e) => (Status::Failed, Some(e), Vec::new()),
+                Outcome::Skipped(e) => (Status::Skipped, Some(e), Vec::new()),
+            };
+            let metrics = if folds.is_empty() {
+                Vec::new()
+            } else {
+                Metric::ALL
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &m)| (m, stat(folds.iter().map(|f| f.scores[i]))))
+                    .collect()
+            };
+            let fit_seconds = stat(folds.iter().map(|f| f.fit_seconds)).mean;
+            Entry {
+                rank: 0,
+                model,
+                name,
+                backend,
+                params,
+                status,
+                error,
+                metrics,
+                fit_seconds: if fit_seconds.is_nan() {
+                    0.0
+                } else {
+                    fit_seconds
+                },
+                folds,
+            }
+        })
+        .collect();
+    // A stable sort keeps candidate order among equal keys.
+    entries.sort_by(|a, b| sort_key(a, sort).cmp_key(&sort_key(b, sort)));
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.rank = i + 1;
+    }
+    entries
+}
+
+/// Ordering key: scored rows first, then by the metric (best first, NaN last).
+struct Key {
+    group: u8,
+    value: f64,
+}
+
+impl Key {
+    fn cmp_key(&self, other: &Key) -> Ordering {
+        self.group
+            .cmp(&other.group)
+            .then_with(|| self.value.total_cmp(&other.value))
+    }
+}
+
+fn sort_key(entry: &Entry, sort: Metric) -> Key {
+    match entry.metric(sort).map(|s| s.mean) {
+        Some(v) if !v.is_nan() => Key {
+            group: 0,
+            value: if sort.higher_is_better() { -v } else { v },
+        },
+        Some(_) => Key {
+            group: 1,
+            value: 0.0,
+        },
+        None if entry.status == Status::Failed => Key {
+            group: 2,
+            value: 0.0,
+        },
+        None => Key {
+            group: 3,
+            value: 0.0,
+        },
+    }
+}
+
+fn stat(values: impl Iterator<Item = f64>) -> Stat {
+    let values: Vec<f64> = values.collect();
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    Stat { mean, std }
+}
+
+/// Leaderboard CSV: one row per candidate, a mean and a std column per metric.
+pub fn write_csv<W: std::io::Write>(entries: &[Entry], out: W) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut header = vec![
+        "rank", "model", "name", "backend", "params", "status", "error",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    for m in Metric::ALL {
+        header.push(format!("{m}_mean"));
+        header.push(format!("{m}_std"));
+    }
+    header.push("fit_seconds".into());
+    w.write_record(&header)?;
+    for e in entries {
+        let mut row = vec![
+            e.rank.to_string(),
+            e.model.clone(),
+            e.name.clone(),
+            e.backend.clone(),
+            format_params(&e.params),
+            e.status.to_string(),
+            e.error.clone().unwrap_or_default(),
+        ];
+        for m in Metric::ALL {
+            match e.metric(m) {
+                Some(s) => {
+                    row.push(s.mean.to_string());
+                    row.push(s.std.to_string());
+                }
+                None => row.extend([String::new(), String::new()]),
+            }
+        }
+        row.push(format!("{:.4}", e.fit_seconds));
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+impl Leaderboard {
+    /// A readable table of the top `n` entries, the sort metric first.
+    pub fn table(&self, n: usize) -> String {
+        let sort = self.settings.sort;
+        let mut metrics = vec![sort];
+        metrics.extend(
+            Metric::ALL
+                .iter()
+                .filter(|&&m| m != sort && m != Metric::Mse && m != Metric::Rmsle),
+        );
+        let shown: Vec<&Entry> = self.entries.iter().take(n).collect();
+        let params: Vec<String> = shown.iter().map(|e| format_params(&e.params)).collect();
+        let pw = params
+            .iter()
+            .map(|p| p.len())
+            .max()
+            .unwrap_or(0)
+            .clamp(6, 48);
+        let mut out = format!("{:>4}  {:<6} {:<pw$}", "rank", "model", "params");
+        for m in &metrics {
+            let label = if *m == sort {
+                format!("{}*", m.name().to_uppercase())
+            } else {
+                m.name().to_uppercase()
+            };
+            out += &format!(" {label:>18}");
+        }
+        out += "  fit s\n";
+        for (e, p) in shown.iter().zip(&params) {
+            let p: String = if p.len() > pw {
+                format!("{}~", &p[..pw - 1])
+            } else {
+                p.clone()
+            };
+            out += &format!("{:>4}  {:<6} {p:<pw$}", e.rank, e.model);
+            if e.status == Status::Ok {
+                for m in &metrics {
+                    let s = e.metric(*m).expect("scored entries have every metric");
+                    out += &format!(" {:>18}", format!("{} ± {}", short(s.mean), short(s.std)));
+                }
+                out += &format!("  {:>5.2}\n", e.fit_seconds);
+            } else {
+                out += &format!("  {}: {}\n", e.status, e.error.as_deref().unwrap_or(""));
+            }
+        }
+        let hidden = self.entries.len().saturating_sub(n);
+        if hidden > 0 {
+            out += &format!("  ... {hidden} more in leaderboard.csv\n");
+        }
+        out
+    }
+}
+
+fn short(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else if x != 0.0 && (x.abs() >= 1e5 || x.abs() < 1e-3) {
+        format!("{x:.2e}")
+    } else {
+        format!("{:.4}", x)
+            .chars()
+            .take(7)
+            .collect::<String>()
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(rmse: f64, r2: f64) -> Outcome {
+        let mut scores = [0.0; Metric::ALL.len()];
+        scores[0] = rmse;
+        scores[4] = r2;
+        Outcome::Scored(vec![FoldScore {
+            scores,
+            fit_seconds: 0.1,
+        }])
+    }
+
+    fn identities(n: usize) -> Vec<(String, String, String, Params)> {
+        (0..n)
+            .map(|i| (format!("m{i}"), String::new(), String::new(), Params::new()))
+            .collect()
+    }
+
+    #[test]
+    fn failed_and_nan_rank_last_and_ties_keep_candidate_order() {
+        let outcomes = vec![
+            Outcome::Failed("boom".into()),
+            scored(2.0, 0.5),
+            scored(f64::NAN, f64::NAN),
+            scored(1.0, 0.9),
+            Outcome::Skipped("too big".into()),
+            scored(2.0, 0.5),
+        ];
+        let order: Vec<String> = rank(identities(6), outcomes.clone(), Metric::Rmse)
+            .into_iter()
+            .map(|e| e.model)
+            .collect();
+        assert_eq!(order, ["m3", "m1", "m5", "m2", "m0", "m4"]);
+        let by_r2: Vec<String> = rank(identities(6), outcomes, Metric::R2)
+            .into_iter()
+            .map(|e| e.model)
+            .collect();
+        assert_eq!(by_r2, ["m3", "m1", "m5", "m2", "m0", "m4"]);
+    }
+
+    #[test]
+    fn mean_and_population_std_across_folds() {
+        let s = stat([1.0, 3.0].into_iter());
+        assert_eq!((s.mean, s.std), (2.0, 1.0));
+    }
+}

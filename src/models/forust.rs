@@ -1,0 +1,69 @@
+//! The forust-ml backend: histogram gradient boosting.
+
+use forust_ml::data::Matrix;
+use forust_ml::objective::ObjectiveType;
+use forust_ml::GradientBooster;
+use ndarray::{ArrayView1, ArrayView2};
+
+use super::{float, floats, grid, int, ints, Algorithm, Fitted, ModelResult, Params};
+
+pub struct GradientBoosting;
+
+struct Booster(GradientBooster);
+
+/// forust reads features column by column.
+fn column_major(x: ArrayView2<f64>) -> Vec<f64> {
+    x.t().iter().copied().collect()
+}
+
+impl Algorithm for GradientBoosting {
+    fn id(&self) -> &'static str {
+        "gbm"
+    }
+    fn name(&self) -> &'static str {
+        "Gradient boosting"
+    }
+    fn backend(&self) -> &'static str {
+        "forust-ml"
+    }
+    fn grid(&self) -> Vec<Params> {
+        grid(&[
+            ("iterations", ints(&[100, 300])),
+            ("learning_rate", floats(&[0.1])),
+            ("max_depth", ints(&[3, 6])),
+        ])
+    }
+    /// Squared loss; single-threaded inside, the sweep already runs candidates in parallel.
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        seed: u64,
+    ) -> ModelResult<Box<dyn Fitted>> {
+        let mut booster = GradientBooster::default()
+            .set_objective_type(ObjectiveType::SquaredLoss)
+            .set_iterations(int(params, "iterations")?)
+            .set_learning_rate(float(params, "learning_rate")? as f32)
+            .set_max_depth(int(params, "max_depth")?)
+            .set_parallel(false)
+            .set_seed(seed);
+        let data = column_major(x);
+        let matrix = Matrix::new(&data, x.nrows(), x.ncols());
+        let y = y.to_vec();
+        let weights = vec![1.0; y.len()];
+        booster
+            .fit(&matrix, &y, &weights, None)
+            .map_err(|e| format!("gradient boosting failed: {e}"))?;
+        Ok(Box::new(Booster(booster)))
+    }
+}
+
+impl Fitted for Booster {
+    fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
+        let data = column_major(x);
+        Ok(self
+            .0
+            .predict(&Matrix::new(&data, x.nrows(), x.ncols()), false))
+    }
+}

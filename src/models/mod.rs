@@ -1,0 +1,217 @@
+//! Algorithms: one object-safe trait for "an algorithm with a grid that can fit", one for "a
+//! fitted model that can predict", and a registry. Each backend crate is wrapped in its own file,
+//! the only place that imports it; adding an algorithm is one struct there and one line in
+//! [`registry`].
+
+mod baseline;
+mod forust;
+mod linfa;
+mod smartcore;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+
+/// One hyperparameter value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Param {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl fmt::Display for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Param::Int(v) => write!(f, "{v}"),
+            Param::Float(v) => write!(f, "{v}"),
+            Param::Text(v) => f.write_str(v),
+        }
+    }
+}
+
+/// A hyperparameter setting, in a stable (sorted) order.
+pub type Params = BTreeMap<String, Param>;
+
+/// Renders a setting as `a=1 b=none`, the form used in tables and CSV files.
+pub fn format_params(params: &Params) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Why a fit or a prediction failed, in words for the leaderboard.
+pub type ModelResult<T> = Result<T, String>;
+
+/// An algorithm with a default hyperparameter grid.
+pub trait Algorithm: Send + Sync {
+    /// Short id used on the command line (`--include rf,ridge`).
+    fn id(&self) -> &'static str;
+    fn name(&self) -> &'static str;
+    /// The crate that does the fitting.
+    fn backend(&self) -> &'static str;
+    /// The default grid: every setting becomes one candidate.
+    fn grid(&self) -> Vec<Params>;
+    /// Whether features are standardised before fitting.
+    fn needs_scaling(&self) -> bool {
+        false
+    }
+    /// A reason not to run on a training set this large, if any.
+    fn skip_reason(&self, _rows: usize, _cols: usize) -> Option<String> {
+        None
+    }
+    /// Fits one setting on `x` (rows x features) and `y`. `seed` drives any randomness.
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        seed: u64,
+    ) -> ModelResult<Box<dyn Fitted>>;
+}
+
+/// A fitted model.
+pub trait Fitted: Send + Sync {
+    fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>>;
+}
+
+/// Every algorithm, in listing order.
+pub fn registry() -> Vec<Box<dyn Algorithm>> {
+    vec![
+        Box::new(baseline::Mean),
+        Box::new(linfa::Ols),
+        Box::new(smartcore::Ridge),
+        Box::new(linfa::Lasso),
+        Box::new(linfa::ElasticNet),
+        Box::new(smartcore::DecisionTree),
+        Box::new(smartcore::RandomForest),
+        Box::new(smartcore::ExtraTrees),
+        Box::new(smartcore::Knn),
+        Box::new(forust::GradientBoosting),
+        Box::new(linfa::Svr),
+    ]
+}
+
+/// Reads hyperparameter `key` as a float.
+fn float(params: &Params, key: &str) -> ModelResult<f64> {
+    match params.get(key) {
+        Some(Param::Float(v)) => Ok(*v),
+        Some(Param::Int(v)) => Ok(*v as f64),
+        other => Err(format!(
+            "hyperparameter '{key}' must be a number, got {other:?}"
+        )),
+    }
+}
+
+/// Reads hyperparameter `key` as a non-negative integer.
+fn int(params: &Params, key: &str) -> ModelResult<usize> {
+    match params.get(key) {
+        Some(Param::Int(v)) if *v >= 0 => Ok(*v as usize),
+        other => Err(format!(
+            "hyperparameter '{key}' must be a non-negative integer, got {other:?}"
+        )),
+    }
+}
+
+/// Reads hyperparameter `key` as an integer or `none`.
+fn optional_int(params: &Params, key: &str) -> ModelResult<Option<usize>> {
+    match params.get(key) {
+        Some(Param::Text(t)) if t == "none" => Ok(None),
+        _ => int(params, key).map(Some),
+    }
+}
+
+/// Builds a grid as the cartesian product of named value lists.
+fn grid(axes: &[(&str, Vec<Param>)]) -> Vec<Params> {
+    axes.iter()
+        .fold(vec![Params::new()], |settings, (key, values)| {
+            settings
+                .iter()
+                .flat_map(|s| {
+                    values.iter().map(move |v| {
+                        let mut s = s.clone();
+                        s.insert(key.to_string(), v.clone());
+                        s
+                    })
+                })
+                .collect()
+        })
+}
+
+fn ints(values: &[i64]) -> Vec<Param> {
+    values.iter().map(|&v| Param::Int(v)).collect()
+}
+
+fn floats(values: &[f64]) -> Vec<Param> {
+    values.iter().map(|&v| Param::Float(v)).collect()
+}
+
+fn texts(values: &[&str]) -> Vec<Param> {
+    values.iter().map(|&v| Param::Text(v.to_string())).collect()
+}
+
+/// Column means of a training matrix, subtracted before fitting linear models so that an
+/// unpenalised intercept comes out exactly as scikit-learn's (`fit_intercept=True`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Centering {
+    means: Array1<f64>,
+}
+
+impl Centering {
+    fn fit(x: ArrayView2<f64>) -> Centering {
+        let means = x
+            .mean_axis(Axis(0))
+            .unwrap_or_else(|| Array1::zeros(x.ncols()));
+        Centering { means }
+    }
+
+    fn apply(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        &x - &self.means.view().insert_axis(Axis(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_grids_non_empty() {
+        let algorithms = registry();
+        let mut ids: Vec<&str> = algorithms.iter().map(|a| a.id()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), algorithms.len());
+        assert!(algorithms.iter().all(|a| !a.grid().is_empty()));
+    }
+
+    #[test]
+    fn grid_is_a_cartesian_product_in_stable_order() {
+        let g = grid(&[("b", ints(&[1, 2])), ("a", texts(&["x", "y"]))]);
+        let rendered: Vec<String> = g.iter().map(format_params).collect();
+        assert_eq!(rendered, ["a=x b=1", "a=y b=1", "a=x b=2", "a=y b=2"]);
+    }
+
+    #[test]
+    fn every_algorithm_fits_and_predicts_a_line() {
+        let x = Array2::from_shape_fn((60, 2), |(i, j)| (i as f64) * (j as f64 + 1.0) % 17.0);
+        let y: Array1<f64> = x
+            .rows()
+            .into_iter()
+            .map(|r| 3.0 * r[0] - r[1] + 2.0)
+            .collect();
+        for algorithm in registry() {
+            let params = &algorithm.grid()[0];
+            let model = algorithm
+                .fit(params, x.view(), y.view(), 7)
+                .unwrap_or_else(|e| panic!("{}: {e}", algorithm.id()));
+            let pred = model.predict(x.view()).unwrap();
+            assert_eq!(pred.len(), 60, "{}", algorithm.id());
+            assert!(pred.iter().all(|p| p.is_finite()), "{}", algorithm.id());
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The smartcore backend: ridge regression, decision tree, random forest, extra trees and
+//! k-nearest neighbours.
+
+use ndarray::{ArrayView1, ArrayView2};
+use smartcore::ensemble::extra_trees_regressor::{
+    ExtraTreesRegressor, ExtraTreesRegressorParameters,
+};
+use smartcore::ensemble::random_forest_regressor::{
+    RandomForestRegressor, RandomForestRegressorParameters,
+};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::linear::ridge_regression::{
+    RidgeRegression, RidgeRegressionParameters, RidgeRegressionSolverName,
+};
+use smartcore::metrics::distance::euclidian::Euclidian;
+use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
+use smartcore::neighbors::KNNWeightFunction;
+use smartcore::tree::decision_tree_regressor::{
+    DecisionTreeRegressor, DecisionTreeRegressorParameters,
+};
+
+use super::{
+    float, floats, grid, int, ints, optional_int, texts, Algorithm, Centering, Fitted, ModelResult,
+    Params,
+};
+
+/// Trees in each forest.
+const FOREST_TREES: i64 = 100;
+/// Exact nearest-neighbour search (a cover tree) above this many training rows costs more than
+/// the rest of the sweep together: k-NN is skipped there.
+pub const KNN_MAX_ROWS: usize = 50_000;
+
+type Matrix = DenseMatrix<f64>;
+
+pub struct Ridge;
+pub struct DecisionTree;
+pub struct RandomForest;
+pub struct ExtraTrees;
+pub struct Knn;
+
+enum Model {
+    /// Fitted on centred x and y; `y_mean` is the intercept.
+    Ridge {
+        model: RidgeRegression<f64, f64, Matrix, Vec<f64>>,
+        centering: Centering,
+        y_mean: f64,
+    },
+    Tree(DecisionTreeRegressor<f64, f64, Matrix, Vec<f64>>),
+    Forest(RandomForestRegressor<f64, f64, Matrix, Vec<f64>>),
+    ExtraTrees(ExtraTreesRegressor<f64, f64, Matrix, Vec<f64>>),
+    Knn(KNNRegressor<f64, f64, Matrix, Vec<f64>, Euclidian<f64>>),
+}
+
+fn matrix(x: ArrayView2<f64>) -> ModelResult<Matrix> {
+    DenseMatrix::new(x.nrows(), x.ncols(), x.iter().copied().collect(), false)
+        .map_err(|e| e.to_string())
+}
+
+fn fitted(model: Result<Model, smartcore::error::Failed>) -> ModelResult<Box<dyn Fitted>> {
+    model
+        .map(|m| Box::new(m) as Box<dyn Fitted>)
+        .map_err(|e| e.to_string())
+}
+
+/// Features tried per split: a fraction of the columns, at least one.
+fn features_per_split(params: &Params, cols: usize) -> ModelResult<usize> {
+    let fraction = float(params, "max_features")?;
+    Ok(((fraction * cols as f64).round() as usize).clamp(1, cols.max(1)))
+}
+
+fn max_depth(params: &Params) -> ModelResult<Option<u16>> {
+    Ok(optional_int(params, "max_depth")?.map(|d| d.min(u16::MAX as usize) as u16))
+}
+
+impl Algorithm for Ridge {
+    fn id(&self) -> &'static str {
+        "ridge"
+    }
+    fn name(&self) -> &'static str {
+        "Ridge regression"
+    }
+    fn backend(&self) -> &'static str {
+        "smartcore"
+    }
+    fn grid(&self) -> Vec<Params> {
+        grid(&[("alpha", floats(&[0.1, 1.0, 10.0]))])
+    }
+    /// Minimises scikit-learn's objective ||y - Xw - b||^2 + alpha ||w||^2 with an unpenalised
+    /// intercept: smartcore's Cholesky solve of (X'X + alpha I) w = X'y on centred data.
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        _: u64,
+    ) -> ModelResult<Box<dyn Fitted>> {
+        let alpha = float(params, "alpha")?;
+        let centering = Centering::fit(x);
+        let y_mean = y.mean().ok_or("no training rows")?;
+        let centred_y: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+        let parameters = RidgeRegressionParameters::default()
+            .with_alpha(alpha)
+            .with_normalize(false)
+            .with_solver(RidgeRegressionSolverName::Cholesky);
+        let x = matrix(centering.apply(x).view())?;
+        fitted(
+            RidgeRegression::fit(&x, &centred_y, parameters).map(|model| Model::Ridge {
+                model,
+                centering,
+                y_mean,
+            }),
+        )
+    }
+}
+
+impl Algorithm for DecisionTree {
+    fn id(&self) -> &'static str {
+        "dt"
+    }
+    fn name(&self) -> &'static str {
+        "Decision tree"
+    }
+    fn backend(&self) -> &'static str {
+        "smartcore"
+    }
+    fn grid(&self) -> Vec<Params> {
+        let mut depths = ints(&[4, 8]);
+        depths.extend(texts(&["none"]));
+        grid(&[("max_depth", depths), ("min_samples_leaf", ints(&[1, 5]))])
+    }
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        seed: u64,
+    ) -> ModelResult<Box<dyn Fitted>> {
+        let parameters = DecisionTreeRegressorParameters {
+            max_depth: max_depth(params)?,
+            min_samples_leaf: int(params, "min_samples_leaf")?,
+            min_samples_split: 2,
+            seed: Some(seed),
+        };
+        let y: Vec<f64> = y.to_vec();
+        fitted(DecisionTreeRegressor::fit(&matrix(x)?, &y, parameters).map(Model::Tree))
+    }
+}
+
+impl Algorithm for RandomForest {
+    fn id(&self) -> &'static str {
+        "rf"
+    }
+    fn name(&self) -> &'static str {
+        "Random forest"
+    }
+    fn backend(&self) -> &'static str {
+        "smartcore"
+    }
+    fn grid(&self) -> Vec<Params> {
+        grid(&[
+            ("n_trees", ints(&[FOREST_TREES])),
+            ("max_features", floats(&[1.0, 0.33])),
+            ("min_samples_leaf", ints(&[1, 5])),
+        ])
+    }
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        seed: u64,
+    ) -> ModelResult<Box<dyn Fitted>> {
+        let parameters = RandomForestRegressorParameters {
+            max_depth: None,
+            min_samples_leaf: int(params, "min_samples_leaf")?,
+            min_samples_split: 2,
+            n_trees: int(params, "n_trees")?,
+            m: Some(features_per_split(params, x.ncols())?),
+            keep_samples: false,
+            seed,
+        };
+        let y: Vec<f64> = y.to_vec();
+        fitted(RandomForestRegressor::fit(&matrix(x)?, &y, parameters).map(Model::Forest))
+    }
+}
+
+impl Algorithm for ExtraTrees {
+    fn id(&self) -> &'static str {
+        "et"
+    }
+    fn name(&self) -> &'static str {
+        "Extra trees"
+    }
+    fn backend(&self) -> &'static str {
+        "smartcore"
+    }
+    fn grid(&self) -> Vec<Params> {
+        grid(&[
+            ("n_trees", ints(&[FOREST_TREES])),
+            ("max_features", floats(&[1.0, 0.5])),
+            ("min_samples_leaf", ints(&[1, 5])),
+        ])
+    }
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        seed: u64,
+    ) -> ModelResult<Box<dyn Fitted>> {
+        let parameters = ExtraTreesRegressorParameters {
+            max_depth: None,
+            min_samples_leaf: int(params, "min_samples_leaf")?,
+            min_samples_split: 2,
+            n_trees: int(params, "n_trees")?,
+            m: Some(features_per_split(params, x.ncols())?),
+            keep_samples: false,
+            seed,
+        };
+        let y: Vec<f64> = y.to_vec();
+        fitted(ExtraTreesRegressor::fit(&matrix(x)?, &y, parameters).map(Model::ExtraTrees))
+    }
+}
+
+impl Algorithm for Knn {
+    fn id(&self) -> &'static str {
+        "knn"
+    }
+    fn name(&self) -> &'static str {
+        "k-nearest neighbours"
+    }
+    fn backend(&self) -> &'static str {
+        "smartcore"
+    }
+    fn grid(&self) -> Vec<Params> {
+        grid(&[
+            ("k", ints(&[5, 10, 20])),
+            ("weights", texts(&["uniform", "distance"])),
+        ])
+    }
+    fn needs_scaling(&self) -> bool {
+        true
+    }
+    fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
+        (rows > KNN_MAX_ROWS).then(|| {
+            format!(
+                "exact neighbour search: {rows} training rows exceed its limit of {KNN_MAX_ROWS}"
+            )
+        })
+    }
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        _: u64,
+    ) -> ModelResult<Box<dyn Fitted>> {
+        let k = int(params, "k")?.min(x.nrows());
+        let weight = match params.get("weights").map(|p| p.to_string()).as_deref() {
+            Some("distance") => KNNWeightFunction::Distance,
+            _ => KNNWeightFunction::Uniform,
+        };
+        let parameters = KNNRegressorParameters::default()
+            .with_k(k)
+            .with_weight(weight);
+        let y: Vec<f64> = y.to_vec();
+        fitted(KNNRegressor::fit(&matrix(x)?, &y, parameters).map(Model::Knn))
+    }
+}
+
+impl Fitted for Model {
+    fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
+        let result = match self {
+            Model::Ridge {
+                model,
+                centering,
+                y_mean,
+            } => model
+                .predict(&matrix(centering.apply(x).view())?)
+                .map(|p| p.into_iter().map(|v| v + y_mean).collect()),
+            Model::Tree(m) => m.predict(&matrix(x)?),
+            Model::Forest(m) => m.predict(&matrix(x)?),
+            Model::ExtraTrees(m) => m.predict(&matrix(x)?),
+            Model::Knn(m) => m.predict(&matrix(x)?),
+        };
+        result.map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,447 @@
+//! Profiling: what each column holds, which columns can help a model, and the target's summary.
+
+use std::fmt;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::column::{self, Values};
+use crate::error::{Error, Result};
+
+/// A text column with more distinct values than this, making up at least `ID_LIKE_RATIO` of its
+/// non-missing rows, is a label per row (a name or an ID) and cannot generalise.
+const ID_LIKE_MIN_DISTINCT: usize = 10;
+const ID_LIKE_RATIO: f64 = 0.5;
+/// Levels listed per categorical column in the profile.
+const TOP_LEVELS: usize = 5;
+
+/// What a column holds, as inferred from its type and values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Numeric,
+    Categorical,
+    Boolean,
+    Datetime,
+    /// Free text or an identifier: nearly one distinct value per row.
+    Text,
+    Constant,
+    /// Every value missing.
+    Empty,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Kind::Numeric => "numeric",
+            Kind::Categorical => "categorical",
+            Kind::Boolean => "boolean",
+            Kind::Datetime => "datetime",
+            Kind::Text => "text/ID",
+            Kind::Constant => "constant",
+            Kind::Empty => "empty",
+        };
+        f.pad(name)
+    }
+}
+
+/// The learning task, inferred from the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Regression,
+}
+
+/// Summary statistics of a numeric column (missing values excluded).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NumericStats {
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    /// Sample standard deviation (n - 1).
+    pub std: f64,
+}
+
+/// A level of a categorical column and how many rows have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelCount {
+    pub level: String,
+    pub count: usize,
+}
+
+/// The profile of one column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnProfile {
+    pub name: String,
+    pub kind: Kind,
+    /// The type polars inferred from the file.
+    pub dtype: String,
+    pub missing: usize,
+    pub distinct: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<NumericStats>,
+    /// Earliest and latest value of a datetime column, ISO 8601.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<(String, String)>,
+    /// Most frequent levels of a categorical, boolean or text column.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub top: Vec<LevelCount>,
+    /// Why the column is not used as a feature; `None` when it is used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<String>,
+}
+
+/// The target column's summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetProfile {
+    pub column: ColumnProfile,
+    pub task: Task,
+    /// Rows dropped because the target is missing.
+    pub rows_dropped: usize,
+    /// Rows left for training and validation.
+    pub rows_used: usize,
+}
+
+/// The profile of a whole table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub rows: usize,
+    pub columns: usize,
+    pub target: TargetProfile,
+    /// Every column but the target, in file order.
+    pub features: Vec<ColumnProfile>,
+}
+
+impl Profile {
+    /// The feature columns kept for modelling.
+    pub fn kept(&self) -> impl Iterator<Item = &ColumnProfile> {
+        self.features.iter().filter(|c| c.dropped.is_none())
+    }
+
+    /// The feature columns left out, with their reasons.
+    pub fn dropped(&self) -> impl Iterator<Item = &ColumnProfile> {
+        self.features.iter().filter(|c| c.dropped.is_some())
+    }
+}
+
+/// Profiles `frame` and the converted `values` of its columns (parallel to the frame's columns).
+pub fn profile(frame: &DataFrame, values: &[Values], target: &str) -> Result<Profile> {
+    let mut features = Vec::new();
+    let mut target_profile = None;
+    for (col, vals) in frame.columns().iter().zip(values) {
+        let profile = profile_column(col.as_materialized_series(), vals)
+            .map_err(|e| Error::Internal(format!("profiling column '{}': {e}", col.name())))?;
+        if col.name().as_str() == target {
+            target_profile = Some(target_summary(profile, vals)?);
+        } else {
+            features.push(profile);
+        }
+    }
+    let target = target_profile.ok_or_else(|| missing_target(frame, target))?;
+    Ok(Profile {
+        rows: frame.height(),
+        columns: frame.width(),
+        target,
+        features,
+    })
+}
+
+fn profile_column(series: &Series, values: &Values) -> PolarsResult<ColumnProfile> {
+    let missing = values.missing_count();
+    let present = values.len() - missing;
+    let mut profile = ColumnProfile {
+        name: series.name().to_string(),
+        kind: Kind::Numeric,
+        dtype: series.dtype().to_string(),
+        missing,
+        distinct: 0,
+        stats: None,
+        range: None,
+        top: Vec::new(),
+        dropped: None,
+    };
+    match values {
+        Values::Numeric(v) | Values::Datetime(v) => {
+            let clean: Float64Chunked = v.iter().map(|x| (!x.is_nan()).then_some(*x)).collect();
+            let clean = clean.into_series();
+            profile.distinct = clean.drop_nulls().n_unique()?;
+            if let (Some(min), Some(max)) = (clean.min::<f64>()?, clean.max::<f64>()?) {
+                let stats = NumericStats {
+                    min,
+                    max,
+                    mean: clean.mean().unwrap_or(f64::NAN),
+                    std: clean.std(1).unwrap_or(f64::NAN),
+                };
+                if matches!(values, Values::Datetime(_)) {
+                    profile.kind = Kind::Datetime;
+                    profile.range = Some((iso(min), iso(max)));
+                } else {
+                    profile.stats = Some(stats);
+                }
+            }
+            if series.dtype().is_bool() {
+                profile.kind = Kind::Boolean;
+                let trues = v.iter().filter(|&&x| x == 1.0).count();
+                profile.top = top_levels(vec![
+                    ("true".to_string(), trues),
+                    ("false".to_string(), present - trues),
+                ]);
+            }
+        }
+        Values::Categorical(c) => {
+            profile.kind = Kind::Categorical;
+            profile.distinct = c.levels.len();
+            let levels = c.levels.iter().cloned().zip(c.counts.iter().copied());
+            profile.top = top_levels(levels.collect());
+            if c.levels.len() > ID_LIKE_MIN_DISTINCT
+                && c.levels.len() as f64 >= ID_LIKE_RATIO * present as f64
+            {
+                profile.kind = Kind::Text;
+                profile.dropped = Some(format!(
+                    "text/ID-like: {} distinct values in {present} rows",
+                    c.levels.len()
+                ));
+            }
+        }
+    }
+    if present == 0 {
+        profile.kind = Kind::Empty;
+        profile.dropped = Some("every value is missing".into());
+    } else if profile.distinct == 1 {
+        profile.kind = Kind::Constant;
+        profile.dropped = Some("constant: a single distinct value".into());
+    }
+    Ok(profile)
+}
+
+fn target_summary(column: ColumnProfile, values: &Values) -> Result<TargetProfile> {
+    let rows_dropped = column.missing;
+    let rows_used = values.len() - rows_dropped;
+    let name = column.name.clone();
+    match values {
+        Values::Numeric(_) if !column.dtype.eq_ignore_ascii_case("bool") => {}
+        _ => {
+            let examples: Vec<&str> = column.top.iter().map(|l| l.level.as_str()).collect();
+            return Err(Error::NonNumericTarget {
+                column: name,
+                detail: format!("{} values such as {}", column.kind, examples.join(", ")),
+            });
+        }
+    }
+    if rows_used == 0 {
+        return Err(Error::UnusableTarget {
+            column: name,
+            reason: "every value is missing".into(),
+        });
+    }
+    if column.distinct == 1 {
+        let value = column.stats.map(|s| s.min).unwrap_or(f64::NAN);
+        return Err(Error::UnusableTarget {
+            column: name,
+            reason: format!("every row has the value {value}; there is nothing to learn"),
+        });
+    }
+    let mut column = column;
+    column.dropped = None;
+    Ok(TargetProfile {
+        column,
+        task: Task::Regression,
+        rows_dropped,
+        rows_used,
+    })
+}
+
+fn missing_target(frame: &DataFrame, target: &str) -> Error {
+    let names: Vec<&str> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.as_str())
+        .collect();
+    let lower = target.to_lowercase();
+    let close: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| {
+            let n = n.to_lowercase();
+            let (short, long) = if n.len() < lower.len() {
+                (&n, &lower)
+            } else {
+                (&lower, &n)
+            };
+            (short.chars().count() >= 3 && long.contains(short.as_str()))
+                || edit_distance(&n, &lower) <= lower.chars().count() / 3
+        })
+        .collect();
+    let hint = if close.is_empty() {
+        format!("the columns are: {}", names.join(", "))
+    } else {
+        format!("did you mean {}?", close.join(" or "))
+    };
+    Error::MissingTarget {
+        target: target.to_string(),
+        hint,
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn top_levels(mut levels: Vec<(String, usize)>) -> Vec<LevelCount> {
+    levels.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    levels
+        .into_iter()
+        .take(TOP_LEVELS)
+        .map(|(level, count)| LevelCount { level, count })
+        .collect()
+}
+
+fn iso(seconds: f64) -> String {
+    chrono::DateTime::from_timestamp(seconds as i64, 0)
+        .map(|t| t.naive_utc().to_string())
+        .unwrap_or_default()
+}
+
+/// Converts every column of `frame` (see [`column::convert`]).
+pub fn convert_columns(frame: &DataFrame) -> Result<Vec<Values>> {
+    frame
+        .columns()
+        .iter()
+        .map(|c| {
+            column::convert(c.as_materialized_series())
+                .map_err(|e| Error::Internal(format!("reading column '{}': {e}", c.name())))
+        })
+        .collect()
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.target;
+        writeln!(
+            f,
+            "{} rows x {} columns; target '{}' ({:?}): {} rows used, {} dropped (target missing)",
+            self.rows, self.columns, t.column.name, t.task, t.rows_used, t.rows_dropped
+        )?;
+        let width = std::iter::once(&t.column)
+            .chain(&self.features)
+            .map(|c| c.name.chars().count() + 1)
+            .max()
+            .unwrap_or(6);
+        let width = width.clamp(6, 28);
+        writeln!(
+            f,
+            "  {:<width$}  {:<11} {:>7} {:>8}  summary",
+            "column", "kind", "missing", "distinct"
+        )?;
+        for c in std::iter::once(&t.column).chain(&self.features) {
+            let mut name: String = c.name.chars().take(width).collect();
+            if c.name == t.column.name {
+                name = format!("{name}*");
+            }
+            let summary = match &c.dropped {
+                Some(reason) => format!("DROPPED: {reason}"),
+                None => describe(c),
+            };
+            writeln!(
+                f,
+                "  {name:<width$}  {:<11} {:>7} {:>8}  {summary}",
+                c.kind, c.missing, c.distinct
+            )?;
+        }
+        write!(f, "  (* target)")
+    }
+}
+
+fn describe(c: &ColumnProfile) -> String {
+    if let Some(s) = c.stats {
+        return format!(
+            "min {} max {} mean {} std {}",
+            num(s.min),
+            num(s.max),
+            num(s.mean),
+            num(s.std)
+        );
+    }
+    if let Some((from, to)) = &c.range {
+        return format!("{from} .. {to}");
+    }
+    c.top
+        .iter()
+        .map(|l| format!("{} ({})", l.level, l.count))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn num(x: f64) -> String {
+    if x != 0.0 && (x.abs() >= 1e6 || x.abs() < 1e-3) {
+        format!("{x:.3e}")
+    } else {
+        format!("{}", (x * 1000.0).round() / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame() -> DataFrame {
+        df!(
+            "y" => &[Some(1.0), Some(2.0), None, Some(4.0)],
+            "x" => &[1.0, 2.0, 3.0, 4.0],
+            "same" => &[5, 5, 5, 5],
+            "gone" => &[None::<f64>, None, None, None],
+            "g" => &["a", "b", "a", "b"],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn kinds_and_drop_reasons() {
+        let df = frame();
+        let values = convert_columns(&df).unwrap();
+        let p = profile(&df, &values, "y").unwrap();
+        assert_eq!(p.target.rows_dropped, 1);
+        assert_eq!(p.target.rows_used, 3);
+        let kinds: Vec<Kind> = p.features.iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Kind::Numeric,
+                Kind::Constant,
+                Kind::Empty,
+                Kind::Categorical
+            ]
+        );
+        let kept: Vec<&str> = p.kept().map(|c| c.name.as_str()).collect();
+        assert_eq!(kept, ["x", "g"]);
+        let stats = p.features[0].stats.unwrap();
+        assert_eq!((stats.min, stats.max, stats.mean), (1.0, 4.0, 2.5));
+    }
+
+    #[test]
+    fn missing_target_suggests_close_names() {
+        let df = frame();
+        let values = convert_columns(&df).unwrap();
+        let err = profile(&df, &values, "G").unwrap_err().to_string();
+        assert!(err.contains("did you mean g?"), "{err}");
+    }
+
+    #[test]
+    fn text_target_is_rejected() {
+        let df = frame();
+        let values = convert_columns(&df).unwrap();
+        let err = profile(&df, &values, "g").unwrap_err();
+        assert!(matches!(err, Error::NonNumericTarget { .. }), "{err}");
+    }
+}

@@ -1,0 +1,347 @@
+//! The parallel sweep: every candidate on every fold, on rayon. Each fold's preprocessing is
+//! fitted once on its training rows and shared by all candidates that use it; a candidate that
+//! errors or panics records its message and the sweep goes on.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once};
+use std::time::Instant;
+
+use ndarray::{Array2, ArrayView1};
+use rayon::prelude::*;
+
+use crate::folds::Fold;
+use crate::metrics::Metric;
+use crate::models::{Algorithm, Params};
+use crate::preprocess::{EncodingOptions, Pipeline};
+use crate::table::Table;
+
+/// One algorithm with one hyperparameter setting.
+#[derive(Clone)]
+pub struct Candidate {
+    pub algorithm: Arc<dyn Algorithm>,
+    pub params: Params,
+}
+
+/// Scores of one candidate on one fold's validation rows, in [`Metric::ALL`] order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldScore {
+    pub scores: [f64; Metric::ALL.len()],
+    pub fit_seconds: f64,
+}
+
+/// What became of a candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Scored on every fold, in fold order.
+    Scored(Vec<FoldScore>),
+    /// An error or panic on some fold.
+    Failed(String),
+    /// Not run, for the reason given.
+    Skipped(String),
+}
+
+/// Progress of a sweep: finished and total fold fits.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// The matrices of one fold under one preprocessing variant.
+struct FoldData {
+    train: Array2<f64>,
+    valid: Array2<f64>,
+}
+
+/// A fold's matrices, or why preprocessing failed.
+type Prepared = Arc<Result<FoldData, String>>;
+
+/// A fold's data, built by the first task that needs it and dropped after the last one.
+/// Slot 0 holds the unscaled variant, slot 1 the standardised one.
+struct SharedFold {
+    data: [Mutex<Option<Prepared>>; 2],
+    remaining: AtomicUsize,
+}
+
+/// Runs every candidate on every fold and returns one outcome per candidate, in order.
+/// The result does not depend on the number of threads.
+pub fn run(
+    table: &Table,
+    folds: &[Fold],
+    candidates: &[Candidate],
+    encoding: &EncodingOptions,
+    seed: u64,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Vec<Outcome> {
+    quiet_panics_in_tasks();
+    let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
+    let skipped: Vec<Option<String>> = candidates
+        .iter()
+        .map(|c| c.algorithm.skip_reason(max_train, table.features.len()))
+        .collect();
+    let runnable: Vec<usize> = (0..candidates.len())
+        .filter(|&c| skipped[c].is_none())
+        .collect();
+    // Fold-major order: a fold's shared matrices live only while its tasks run.
+    let tasks: Vec<(usize, usize)> = (0..folds.len())
+        .flat_map(|f| runnable.iter().map(move |&c| (f, c)))
+        .collect();
+    let shared: Vec<SharedFold> = folds
+        .iter()
+        .map(|_| SharedFold {
+            data: [Mutex::new(None), Mutex::new(None)],
+            remaining: AtomicUsize::new(runnable.len()),
+        })
+        .collect();
+    let done = AtomicUsize::new(0);
+    let total = tasks.len();
+    let results: Vec<Result<FoldScore, String>> = tasks
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(f, c)| {
+            let candidate = &candidates[c];
+            let scaled = candidate.algorithm.needs_scaling();
+            let data = fold_data(&shared[f], scaled, table, &folds[f], encoding);
+            let result = match data.as_ref() {
+                Ok(data) => run_task(candidate, data, table, &folds[f], task_seed(seed, f)),
+                Err(e) => Err(e.clone()),
+            };
+            drop(data);
+            if shared[f].remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+                for slot in &shared[f].data {
+                    *lock(slot) = None;
+                }
+            }
+            progress(Progress {
+                done: done.fetch_add(1, Ordering::AcqRel) + 1,
+                total,
+            });
+            result
+        })
+        .collect();
+
+    let mut per_candidate: Vec<Vec<Result<FoldScore, String>>> = vec![Vec::new(); candidates.len()];
+    for (&(_, c), result) in tasks.iter().zip(results) {
+        per_candidate[c].push(result);
+    }
+    per_candidate
+        .into_iter()
+        .zip(skipped)
+        .map(|(fold_results, skip)| match skip {
+            Some(reason) => Outcome::Skipped(reason),
+            None => fold_results
+                .into_iter()
+                .enumerate()
+                .map(|(f, r)| r.map_err(|e| format!("fold {}: {e}", f + 1)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_or_else(Outcome::Failed, Outcome::Scored),
+        })
+        .collect()
+}
+
+/// A distinct, reproducible seed for each fold.
+fn task_seed(seed: u64, fold: usize) -> u64 {
+    seed ^ (fold as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn fold_data(
+    shared: &SharedFold,
+    scaled: bool,
+    table: &Table,
+    fold: &Fold,
+    encoding: &EncodingOptions,
+) -> Prepared {
+    let mut slot = lock(&shared.data[usize::from(scaled)]);
+    slot.get_or_insert_with(|| {
+        Arc::new(
+            Pipeline::fit(table, &fold.train, encoding, scaled)
+                .and_then(|p| {
+                    Ok(FoldData {
+                        train: p.transform(table, &fold.train)?,
+                        valid: p.transform(table, &fold.valid)?,
+                    })
+                })
+                .map_err(|e| format!("preprocessing failed: {e}")),
+        )
+    })
+    .clone()
+}
+
+fn run_task(
+    candidate: &Candidate,
+    data: &FoldData,
+    table: &Table,
+    fold: &Fold,
+    seed: u64,
+) -> Result<FoldScore, String> {
+    let y_train: Vec<f64> = fold.train.iter().map(|&r| table.target[r]).collect();
+    let y_valid: Vec<f64> = fold.valid.iter().map(|&r| table.target[r]).collect();
+    let started = Instant::now();
+    let predictions = catch(|| {
+        let model = candidate.algorithm.fit(
+            &candidate.params,
+            data.train.view(),
+            ArrayView1::from(&y_train),
+            seed,
+        )?;
+        model.predict(data.valid.view())
+    })?;
+    let fit_seconds = started.elapsed().as_secs_f64();
+    if predictions.len() != y_valid.len() {
+        return Err(format!(
+            "predicted {} values for {} rows",
+            predictions.len(),
+            y_valid.len()
+        ));
+    }
+    if let Some(bad) = predictions.iter().find(|p| !p.is_finite()) {
+        return Err(format!("the model predicted a non-finite value ({bad})"));
+    }
+    let mut scores = [0.0; Metric::ALL.len()];
+    for (score, metric) in scores.iter_mut().zip(Metric::ALL) {
+        *score = metric.score(&y_valid, &predictions);
+    }
+    Ok(FoldScore {
+        scores,
+        fit_seconds,
+    })
+}
+
+thread_local! {
+    static IN_TASK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into an error message.
+fn catch<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    IN_TASK.with(|t| t.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    IN_TASK.with(|t| t.set(false));
+    result.unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(format!("panicked: {message}"))
+    })
+}
+
+/// A panic inside a candidate is reported in its leaderboard row, not on stderr; panics
+/// anywhere else still reach the previous hook.
+fn quiet_panics_in_tasks() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !IN_TASK.with(|t| t.get()) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::column::Values;
+    use crate::folds::kfold;
+    use crate::models::{Fitted, ModelResult};
+    use crate::profile::Kind;
+    use crate::table::Feature;
+    use ndarray::ArrayView2;
+
+    /// Fails in the way its name says.
+    struct Faulty(&'static str);
+
+    struct Constant(f64);
+
+    impl Fitted for Constant {
+        fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
+            Ok(vec![self.0; x.nrows()])
+        }
+    }
+
+    impl Algorithm for Faulty {
+        fn id(&self) -> &'static str {
+            self.0
+        }
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn backend(&self) -> &'static str {
+            "test"
+        }
+        fn grid(&self) -> Vec<Params> {
+            vec![Params::new()]
+        }
+        fn skip_reason(&self, rows: usize, _: usize) -> Option<String> {
+            (self.0 == "huge").then(|| format!("{rows} rows"))
+        }
+        fn fit(
+            &self,
+            _: &Params,
+            _: ArrayView2<f64>,
+            y: ArrayView1<f64>,
+            _: u64,
+        ) -> ModelResult<Box<dyn Fitted>> {
+            match self.0 {
+                "panics" => panic!("boom"),
+                "errors" => Err("no convergence".into()),
+                "nan" => Ok(Box::new(Constant(f64::NAN))),
+                _ => Ok(Box::new(Constant(y.mean().unwrap()))),
+            }
+        }
+    }
+
+    #[test]
+    fn a_failing_candidate_is_an_outcome_not_a_crash() {
+        let table = Table {
+            features: vec![Feature {
+                name: "x".into(),
+                kind: Kind::Numeric,
+                values: Values::Numeric((0..20).map(f64::from).collect()),
+            }],
+            target: (0..20).map(|v| f64::from(v) * 2.0).collect(),
+        };
+        let folds = kfold(20, 4, Some(1)).unwrap();
+        let candidates: Vec<Candidate> = ["ok", "panics", "errors", "nan", "huge"]
+            .into_iter()
+            .map(|id| Candidate {
+                algorithm: Arc::new(Faulty(id)),
+                params: Params::new(),
+            })
+            .collect();
+        let calls = AtomicUsize::new(0);
+        let outcomes = run(
+            &table,
+            &folds,
+            &candidates,
+            &EncodingOptions::default(),
+            1,
+            &|p| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                assert!(p.done <= p.total && p.total == 16);
+            },
+        );
+        assert_eq!(calls.into_inner(), 16);
+        assert!(matches!(&outcomes[0], Outcome::Scored(f) if f.len() == 4));
+        assert_eq!(
+            outcomes[1],
+            Outcome::Failed("fold 1: panicked: boom".into())
+        );
+        assert_eq!(
+            outcomes[2],
+            Outcome::Failed("fold 1: no convergence".into())
+        );
+        assert_eq!(
+            outcomes[3],
+            Outcome::Failed("fold 1: the model predicted a non-finite value (NaN)".into())
+        );
+        assert_eq!(outcomes[4], Outcome::Skipped("15 rows".into()));
+    }
+}

@@ -1,0 +1,237 @@
+//! The `automl` binary end to end.
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::common::{automl, data_file, dataset, read_csv};
+
+#[test]
+fn compare_prints_and_writes_the_leaderboard_and_profile() {
+    let out = tempfile::tempdir().unwrap();
+    automl()
+        .args([
+            "compare",
+            "--target",
+            "progression",
+            "--quiet",
+            "--top",
+            "5",
+            "--out",
+        ])
+        .arg(out.path())
+        .arg(dataset("diabetes.csv"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("442 rows x 11 columns"))
+        .stdout(predicate::str::contains("RMSE*"))
+        .stdout(predicate::str::contains("more in leaderboard.csv"));
+
+    let rows = read_csv(&out.path().join("leaderboard.csv"));
+    assert_eq!(
+        rows[0][..7],
+        ["rank", "model", "name", "backend", "params", "status", "error"]
+    );
+    assert_eq!(rows[0].last().unwrap(), "fit_seconds");
+    let candidates: usize = automl::models::registry()
+        .iter()
+        .map(|a| a.grid().len())
+        .sum();
+    assert_eq!(rows.len() - 1, candidates);
+    let rmse_at = rows[0].iter().position(|h| h == "rmse_mean").unwrap();
+    let rmses: Vec<f64> = rows[1..]
+        .iter()
+        .map(|r| r[rmse_at].parse().unwrap())
+        .collect();
+    assert!(
+        rmses.windows(2).all(|w| w[0] <= w[1]),
+        "ranked by rmse: {rmses:?}"
+    );
+
+    let profile: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("profile.json")).unwrap())
+            .unwrap();
+    assert_eq!(profile["rows"], 442);
+    assert_eq!(profile["target"]["column"]["name"], "progression");
+    assert_eq!(profile["features"].as_array().unwrap().len(), 10);
+    // Nothing but the two outputs is left behind (no temporary files).
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 2);
+}
+
+fn leaderboard_without_times(threads: &str, out: &std::path::Path) -> Vec<Vec<String>> {
+    automl()
+        .env("RAYON_NUM_THREADS", threads)
+        .args([
+            "compare",
+            "--target",
+            "progression",
+            "--quiet",
+            "--seed",
+            "7",
+            "--out",
+        ])
+        .arg(out)
+        .arg(dataset("diabetes.csv"))
+        .assert()
+        .success();
+    read_csv(&out.join("leaderboard.csv"))
+        .into_iter()
+        .map(|mut row| {
+            row.pop(); // fit_seconds
+            row
+        })
+        .collect()
+}
+
+#[test]
+fn the_leaderboard_does_not_depend_on_the_thread_count() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let single = leaderboard_without_times("1", one.path());
+    let double = leaderboard_without_times("2", two.path());
+    assert_eq!(single.len(), double.len());
+    for (a, b) in single.iter().zip(&double) {
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn rows_with_a_missing_target_are_dropped_and_counted() {
+    let out = tempfile::tempdir().unwrap();
+    automl()
+        .args([
+            "compare",
+            "--target",
+            "y",
+            "--quiet",
+            "--include",
+            "mean,ols",
+            "--out",
+        ])
+        .arg(out.path())
+        .arg(data_file("missing_target.csv"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "57 rows used, 3 dropped (target missing)",
+        ));
+}
+
+#[test]
+fn include_exclude_select_algorithms() {
+    let out = tempfile::tempdir().unwrap();
+    automl()
+        .args([
+            "compare",
+            "--target",
+            "progression",
+            "--quiet",
+            "--include",
+            "ridge,lasso,dt",
+            "--exclude",
+            "dt",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .arg(dataset("diabetes.csv"))
+        .assert()
+        .success();
+    let rows = read_csv(&out.path().join("leaderboard.csv"));
+    let mut models: Vec<&str> = rows[1..].iter().map(|r| r[1].as_str()).collect();
+    models.sort_unstable();
+    models.dedup();
+    assert_eq!(models, ["lasso", "ridge"]);
+}
+
+#[test]
+fn semicolon_separated_files_read_with_sep() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(dataset("diabetes.csv"))
+        .unwrap()
+        .replace(',', ";");
+    let path = dir.path().join("semi.csv");
+    std::fs::write(&path, text).unwrap();
+    automl()
+        .args([
+            "compare",
+            "--target",
+            "progression",
+            "--quiet",
+            "--include",
+            "ols",
+            "--sep",
+            ";",
+            "--out",
+        ])
+        .arg(dir.path().join("run"))
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("best: ols"));
+}
+
+#[test]
+fn a_missing_target_column_suggests_close_names() {
+    automl()
+        .args(["compare", "--target", "Progression"])
+        .arg(dataset("diabetes.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "target column 'Progression' is not in the data",
+        ))
+        .stderr(predicate::str::contains("did you mean progression?"));
+}
+
+#[test]
+fn a_text_target_is_a_clear_error() {
+    automl()
+        .args(["compare", "--target", "Type"])
+        .arg(dataset("cars93.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "target column 'Type' is not numeric",
+        ));
+}
+
+#[test]
+fn unknown_ids_and_bad_settings_are_usage_errors() {
+    automl()
+        .args(["compare", "--target", "progression", "--include", "xgb"])
+        .arg(dataset("diabetes.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown algorithm id 'xgb'; known ids: mean, ols",
+        ));
+    automl()
+        .args(["compare", "--target", "progression", "--folds", "1"])
+        .arg(dataset("diabetes.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--folds must be at least 2"));
+    automl()
+        .args(["compare", "--target", "progression", "--sort", "auc"])
+        .arg(dataset("diabetes.csv"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    automl()
+        .args(["compare", "--target", "y", "no/such/file.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/file.csv"));
+}
+
+#[test]
+fn models_lists_ids_names_and_grids() {
+    automl()
+        .arg("models")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ridge"))
+        .stdout(predicate::str::contains("alpha=0.1 | alpha=1 | alpha=10"))
+        .stdout(predicate::str::contains("forust-ml"));
+}

@@ -1,0 +1,44 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A bundled dataset.
+pub fn dataset(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets")
+        .join(name)
+}
+
+/// A test fixture or reference file under `tests/data`.
+pub fn data_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// The `automl` binary, quiet, without inherited thread settings.
+pub fn automl() -> Command {
+    let mut cmd = Command::cargo_bin("automl").expect("the binary is built");
+    cmd.env_remove("RAYON_NUM_THREADS");
+    cmd
+}
+
+/// Reads a CSV into rows of fields.
+pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::Reader::from_path(path).expect("readable CSV");
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    std::iter::once(header)
+        .chain(
+            reader
+                .records()
+                .map(|r| r.expect("record").iter().map(String::from).collect()),
+        )
+        .collect()
+}

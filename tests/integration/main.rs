@@ -1,0 +1,6 @@
+//! Integration tests, built into one binary (as ripgrep does) to link once.
+
+mod cli;
+mod common;
+mod datasets;
+mod reference;
