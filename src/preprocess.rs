@@ -1,7 +1,9 @@
 //! Preprocessing fitted on a fold's training rows and applied to any rows: median imputation of
-//! numbers, one-hot encoding of categories (most frequent level imputed, rare levels pooled),
-//! datetime parts, and optional standardisation. The fitted pieces are plain data, saved with a
-//! model.
+//! numbers, one-hot encoding of categories (most frequent level imputed, rare levels pooled, a
+//! smoothed target mean for columns with more levels than the cap), datetime parts, and optional
+//! standardisation. The fitted pieces are plain data, saved with a model.
+
+use std::collections::BTreeMap;
 
 use std::collections::HashMap;
 
@@ -15,6 +17,10 @@ use crate::table::{Feature, Table};
 
 /// Name of the column that pools rare and unseen levels of a categorical feature.
 pub const OTHER_LEVEL: &str = "__other__";
+/// Name of the target-mean column of a categorical feature with more levels than the cap.
+pub const TARGET_MEAN: &str = "__target_mean__";
+/// Weight, in rows, of the overall mean in a level's smoothed target mean.
+const TARGET_MEAN_SMOOTHING: f64 = 20.0;
 const DATE_PARTS: [&str; 4] = ["year", "month", "day", "weekday"];
 
 /// How categorical features are encoded.
@@ -44,16 +50,27 @@ pub enum Step {
     /// One 0/1 column per kept level except `reference`, the most frequent level, which is all
     /// zeros, as are missing values (imputed to it). Pooled levels, and levels never seen in
     /// training, go to the `__other__` column when training had pooled levels, else to the
-    /// reference.
+    /// reference. A column with more levels than the cap also gets `target_mean`.
     Categorical {
         column: String,
         reference: String,
         levels: Vec<String>,
         other: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target_mean: Option<TargetMean>,
     },
     /// Year, month, day and weekday (Monday = 0) of the timestamp; missing values become the
     /// training median timestamp.
     Datetime { column: String, median: f64 },
+}
+
+/// Each level's training target mean, shrunk towards the overall mean by
+/// `TARGET_MEAN_SMOOTHING` rows so that rare levels say little; missing and unseen levels get
+/// the overall mean. Fitted on training rows only, like every step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetMean {
+    pub prior: f64,
+    pub means: BTreeMap<String, f64>,
 }
 
 impl Step {
@@ -72,11 +89,13 @@ impl Step {
                 column,
                 levels,
                 other,
+                target_mean,
                 ..
             } => levels
                 .iter()
                 .map(String::as_str)
                 .chain(other.then_some(OTHER_LEVEL))
+                .chain(target_mean.is_some().then_some(TARGET_MEAN))
                 .map(|level| format!("{column}={level}"))
                 .collect(),
             Step::Datetime { column, .. } => {
@@ -100,7 +119,7 @@ impl Encoder {
         let steps: Vec<Step> = table
             .features
             .iter()
-            .map(|f| fit_step(f, rows, options))
+            .map(|f| fit_step(f, &table.target, rows, options))
             .collect();
         let outputs = steps.iter().flat_map(Step::outputs).collect();
         Encoder { steps, outputs }
@@ -127,7 +146,7 @@ impl Encoder {
     }
 }
 
-fn fit_step(feature: &Feature, rows: &[usize], options: &EncodingOptions) -> Step {
+fn fit_step(feature: &Feature, target: &[f64], rows: &[usize], options: &EncodingOptions) -> Step {
     let column = feature.name.clone();
     match &feature.values {
         Values::Numeric(v) => Step::Numeric {
@@ -163,11 +182,28 @@ fn fit_step(feature: &Feature, rows: &[usize], options: &EncodingOptions) -> Ste
                 .map(|&i| c.levels[i].clone())
                 .collect();
             let other = seen.len() > kept.len() + 1;
+            let target_mean = (seen.len() > options.max_levels).then(|| {
+                let prior = rows.iter().map(|&r| target[r]).sum::<f64>() / rows.len() as f64;
+                let mut sums = vec![0.0; c.levels.len()];
+                for &r in rows.iter().filter(|&&r| c.codes[r] != MISSING) {
+                    sums[c.codes[r] as usize] += target[r];
+                }
+                let means = seen
+                    .iter()
+                    .map(|&i| {
+                        let shrunk = (sums[i] + TARGET_MEAN_SMOOTHING * prior)
+                            / (counts[i] as f64 + TARGET_MEAN_SMOOTHING);
+                        (c.levels[i].clone(), shrunk)
+                    })
+                    .collect();
+                TargetMean { prior, means }
+            });
             Step::Categorical {
                 column,
                 reference,
                 levels: kept,
                 other,
+                target_mean,
             }
         }
     }
@@ -203,14 +239,22 @@ fn write_step(
             }
             Ok(DATE_PARTS.len())
         }
-        (Step::Categorical { levels, other, .. }, Values::Categorical(c)) => {
+        (
+            Step::Categorical {
+                levels,
+                other,
+                reference,
+                target_mean,
+                ..
+            },
+            Values::Categorical(c),
+        ) => {
             let position: HashMap<&str, usize> = levels
                 .iter()
                 .enumerate()
                 .map(|(i, l)| (l.as_str(), i))
                 .collect();
             let pooled = other.then_some(levels.len());
-            let reference = step_reference(step);
             // Output column of each of this table's codes; `None` is the all-zero reference.
             let target: Vec<Option<usize>> = c
                 .levels
@@ -229,18 +273,28 @@ fn write_step(
                     }
                 }
             }
-            Ok(levels.len() + usize::from(*other))
+            let mut width = levels.len() + usize::from(*other);
+            if let Some(tm) = target_mean {
+                let means: Vec<f64> = c
+                    .levels
+                    .iter()
+                    .map(|l| tm.means.get(l).copied().unwrap_or(tm.prior))
+                    .collect();
+                for (i, &r) in rows.iter().enumerate() {
+                    let code = c.codes[r];
+                    x[[i, offset + width]] = if code == MISSING {
+                        tm.prior
+                    } else {
+                        means[code as usize]
+                    };
+                }
+                width += 1;
+            }
+            Ok(width)
         }
         (Step::Numeric { .. }, _) => Err(kind_error("numeric")),
         (Step::Datetime { .. }, _) => Err(kind_error("date or date-time")),
         (Step::Categorical { .. }, _) => Err(kind_error("text")),
-    }
-}
-
-fn step_reference(step: &Step) -> &str {
-    match step {
-        Step::Categorical { reference, .. } => reference,
-        _ => "",
     }
 }
 
@@ -396,7 +450,8 @@ mod tests {
                 column: "g".into(),
                 reference: "a".into(),
                 levels: vec!["b".into()],
-                other: false
+                other: false,
+                target_mean: None,
             }
         );
         let x = enc.transform(&t, &[1, 4, 5, 6]).unwrap();
@@ -419,6 +474,28 @@ mod tests {
         assert_eq!(enc.outputs, vec!["x", "g=b", "g=__other__"]);
         let x = enc.transform(&t, &[5]).unwrap();
         assert_eq!(x.row(0).to_vec(), vec![6.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn levels_beyond_the_cap_get_a_smoothed_target_mean() {
+        let mut t = table();
+        t.target = vec![10.0, 10.0, 10.0, 30.0, 30.0, 0.0, 5.0, 10.0];
+        let rows: Vec<usize> = (0..8).collect();
+        let options = EncodingOptions {
+            max_levels: 2,
+            min_level_rows: 1,
+        };
+        let enc = Encoder::fit(&t, &rows, &options);
+        assert_eq!(
+            enc.outputs,
+            vec!["x", "g=b", "g=__other__", "g=__target_mean__"]
+        );
+        let prior = 105.0 / 8.0;
+        let b = (60.0 + 20.0 * prior) / 22.0;
+        let x = enc.transform(&t, &[3, 6]).unwrap();
+        assert_eq!(x.row(0).to_vec(), vec![4.0, 1.0, 0.0, b]);
+        // A missing level gets the overall mean.
+        assert_eq!(x[[1, 3]], prior);
     }
 
     #[test]

@@ -1,14 +1,14 @@
-//! The linfa backend: ordinary least squares (linfa-linear), lasso and elastic net by coordinate
-//! descent (linfa-elasticnet), and kernel SVR (linfa-svm).
+//! The linfa backend: ordinary least squares and ridge (linfa-linear's QR least squares), lasso
+//! and elastic net by coordinate descent (linfa-elasticnet), and kernel SVR (linfa-svm).
 
 use linfa::prelude::{Fit, Predict};
 use linfa::DatasetBase;
 use linfa_elasticnet::ElasticNetParams;
 use linfa_linear::LinearRegression;
 use linfa_svm::Svm;
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{concatenate, Array1, Array2, ArrayView1, ArrayView2, Axis};
 
-use super::{float, floats, grid, Algorithm, Centering, Fitted, ModelResult, Params};
+use super::{float, floats, grid, row_limit, Algorithm, Centering, Fitted, ModelResult, Params};
 
 /// Kernel SVR stores a dense rows x rows kernel matrix and its solver is quadratic or worse in
 /// rows: above this many training rows it is skipped.
@@ -21,6 +21,7 @@ const CD_TOLERANCE: f64 = 1e-8;
 const CD_MAX_ITERATIONS: u32 = 10_000;
 
 pub struct Ols;
+pub struct Ridge;
 pub struct Lasso;
 pub struct ElasticNet;
 pub struct Svr;
@@ -52,6 +53,55 @@ impl Algorithm for Ols {
             centering: None,
             weights: model.params().clone(),
             intercept: model.intercept(),
+        }))
+    }
+}
+
+impl Algorithm for Ridge {
+    fn id(&self) -> &'static str {
+        "ridge"
+    }
+    fn name(&self) -> &'static str {
+        "Ridge regression"
+    }
+    fn backend(&self) -> &'static str {
+        "linfa-linear"
+    }
+    fn grid(&self) -> Vec<Params> {
+        grid(&[("alpha", floats(&[0.1, 1.0, 10.0]))])
+    }
+    /// Minimises scikit-learn's objective ||y - Xw - b||^2 + alpha ||w||^2 with an unpenalised
+    /// intercept, exactly: on centred data it is least squares on X stacked over sqrt(alpha) I
+    /// and y stacked over zeros, solved by the same QR as OLS.
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        _: u64,
+    ) -> ModelResult<Box<dyn Fitted>> {
+        let alpha = float(params, "alpha")?;
+        if alpha < 0.0 {
+            return Err(format!("alpha must be non-negative, got {alpha}"));
+        }
+        let centering = Centering::fit(x);
+        let y_mean = y.mean().ok_or("no training rows")?;
+        let penalty = Array2::from_diag_elem(x.ncols(), alpha.sqrt());
+        let stacked = concatenate(Axis(0), &[centering.apply(x).view(), penalty.view()])
+            .map_err(|e| e.to_string())?;
+        let targets: Array1<f64> = y
+            .iter()
+            .map(|v| v - y_mean)
+            .chain(std::iter::repeat_n(0.0, x.ncols()))
+            .collect();
+        let model = LinearRegression::new()
+            .with_intercept(false)
+            .fit(&DatasetBase::new(stacked, targets))
+            .map_err(|e| format!("least squares failed: {e}"))?;
+        Ok(Box::new(Linear {
+            centering: Some(centering),
+            weights: model.params().clone(),
+            intercept: y_mean,
         }))
     }
 }
@@ -166,9 +216,7 @@ impl Algorithm for Svr {
         true
     }
     fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
-        (rows > SVR_MAX_ROWS).then(|| {
-            format!("kernel SVR is quadratic in rows: {rows} training rows exceed its limit of {SVR_MAX_ROWS}")
-        })
+        row_limit(rows, SVR_MAX_ROWS, "kernel SVR is quadratic in rows")
     }
     /// The target is standardised for fitting (epsilon is in target standard deviations) and the
     /// RBF width follows scikit-learn's `gamma="scale"` on standardised features: 1 / features.

@@ -85,7 +85,7 @@ pub fn registry() -> Vec<Box<dyn Algorithm>> {
     vec![
         Box::new(baseline::Mean),
         Box::new(linfa::Ols),
-        Box::new(smartcore::Ridge),
+        Box::new(linfa::Ridge),
         Box::new(linfa::Lasso),
         Box::new(linfa::ElasticNet),
         Box::new(smartcore::DecisionTree),
@@ -124,6 +124,11 @@ fn optional_int(params: &Params, key: &str) -> ModelResult<Option<usize>> {
         Some(Param::Text(t)) if t == "none" => Ok(None),
         _ => int(params, key).map(Some),
     }
+}
+
+/// The skip reason of an algorithm limited to `limit` training rows, when `rows` exceed it.
+fn row_limit(rows: usize, limit: usize, why: &str) -> Option<String> {
+    (rows > limit).then(|| format!("{why}: {rows} training rows exceed its limit of {limit}"))
 }
 
 /// Builds a grid as the cartesian product of named value lists.
