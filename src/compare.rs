@@ -45,6 +45,7 @@ pub struct Compare {
     sort: Metric,
     include: Vec<String>,
     exclude: Vec<String>,
+    ignore: Vec<String>,
     csv: CsvOptions,
     encoding: EncodingOptions,
     progress: Option<ProgressFn>,
@@ -61,6 +62,7 @@ impl Compare {
             sort: Metric::Rmse,
             include: Vec::new(),
             exclude: Vec::new(),
+            ignore: Vec::new(),
             csv: CsvOptions::default(),
             encoding: EncodingOptions::default(),
             progress: None,
@@ -101,6 +103,12 @@ impl Compare {
     /// Leaves out these algorithm ids.
     pub fn exclude<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Compare {
         self.exclude = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Leaves these columns out of the features (an ID, or a column that leaks the target).
+    pub fn ignore<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Compare {
+        self.ignore = columns.into_iter().map(Into::into).collect();
         self
     }
 
@@ -179,7 +187,7 @@ impl Compare {
     /// Profiles `frame` without training anything.
     pub fn profile(&self, frame: &DataFrame) -> Result<Profile> {
         let values = profile::convert_columns(frame)?;
-        profile::profile(frame, &values, &self.target)
+        profile::profile(frame, &values, &self.target, &self.ignore)
     }
 
     fn run_validated(
@@ -188,7 +196,7 @@ impl Compare {
         algorithms: Vec<Arc<dyn Algorithm>>,
     ) -> Result<Leaderboard> {
         let values = profile::convert_columns(frame)?;
-        let profile = profile::profile(frame, &values, &self.target)?;
+        let profile = profile::profile(frame, &values, &self.target, &self.ignore)?;
         if profile.kept().next().is_none() {
             let reasons: Vec<String> = profile
                 .dropped()

@@ -17,8 +17,13 @@ pub enum Error {
     #[error("{path} is not a readable CSV file: {reason}")]
     Csv { path: PathBuf, reason: String },
 
-    #[error("target column '{target}' is not in the data; {hint}")]
-    MissingTarget { target: String, hint: String },
+    #[error("{what} '{column}' {problem}; {hint}")]
+    MissingColumn {
+        what: String,
+        column: String,
+        problem: String,
+        hint: String,
+    },
 
     #[error(
         "target column '{column}' is not numeric ({detail}); regression needs a numeric target"

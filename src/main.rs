@@ -58,6 +58,9 @@ struct CompareArgs {
     /// Leave out these algorithm ids (comma-separated).
     #[arg(long, value_delimiter = ',')]
     exclude: Vec<String>,
+    /// Columns to leave out of the features (comma-separated), e.g. an ID or a leak.
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
     /// Leaderboard rows printed.
     #[arg(long, default_value_t = 15)]
     top: usize,
@@ -119,6 +122,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         .sort(args.sort)
         .include(args.include.clone())
         .exclude(args.exclude.clone())
+        .ignore(args.ignore.clone())
         .csv_options(CsvOptions {
             separator: parse_separator(&args.sep)?,
         });

@@ -14,6 +14,9 @@ const ID_LIKE_MIN_DISTINCT: usize = 10;
 const ID_LIKE_RATIO: f64 = 0.5;
 /// Levels listed per categorical column in the profile.
 const TOP_LEVELS: usize = 5;
+/// A numeric feature whose rank correlation with the target reaches this is flagged as a
+/// possible leak (a copy or transform of the target).
+const LEAK_CORRELATION: f64 = 0.99;
 
 /// What a column holds, as inferred from its type and values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +113,9 @@ pub struct Profile {
     pub target: TargetProfile,
     /// Every column but the target, in file order.
     pub features: Vec<ColumnProfile>,
+    /// Things a user should look at, such as a feature that may leak the target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Profile {
@@ -125,25 +131,135 @@ impl Profile {
 }
 
 /// Profiles `frame` and the converted `values` of its columns (parallel to the frame's columns).
-pub fn profile(frame: &DataFrame, values: &[Values], target: &str) -> Result<Profile> {
+/// Columns named in `ignore` are profiled but dropped.
+pub fn profile(
+    frame: &DataFrame,
+    values: &[Values],
+    target: &str,
+    ignore: &[String],
+) -> Result<Profile> {
+    let names: Vec<&str> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.as_str())
+        .collect();
+    let target_at = names
+        .iter()
+        .position(|n| *n == target)
+        .ok_or_else(|| missing_column(&names, target, "target column", "is not in the data"))?;
+    for column in ignore {
+        if column == target {
+            return Err(Error::InvalidSetting(format!(
+                "--ignore names the target '{target}'"
+            )));
+        }
+        if !names.contains(&column.as_str()) {
+            return Err(missing_column(
+                &names,
+                column,
+                "column",
+                "given to --ignore is not in the data",
+            ));
+        }
+    }
     let mut features = Vec::new();
     let mut target_profile = None;
     for (col, vals) in frame.columns().iter().zip(values) {
-        let profile = profile_column(col.as_materialized_series(), vals)
+        let mut profile = profile_column(col.as_materialized_series(), vals)
             .map_err(|e| Error::Internal(format!("profiling column '{}': {e}", col.name())))?;
         if col.name().as_str() == target {
             target_profile = Some(target_summary(profile, vals)?);
         } else {
+            if ignore.iter().any(|i| i == col.name().as_str()) {
+                profile.dropped = Some("ignored (--ignore)".into());
+            }
             features.push(profile);
         }
     }
-    let target = target_profile.ok_or_else(|| missing_target(frame, target))?;
+    let target = target_profile.ok_or_else(|| Error::Internal("target not profiled".into()))?;
+    let warnings = leak_warnings(&names, values, target_at, &features);
     Ok(Profile {
         rows: frame.height(),
         columns: frame.width(),
         target,
         features,
+        warnings,
     })
+}
+
+/// Flags kept numeric features whose rank correlation with the target is nearly perfect.
+fn leak_warnings(
+    names: &[&str],
+    values: &[Values],
+    target_at: usize,
+    features: &[ColumnProfile],
+) -> Vec<String> {
+    let Values::Numeric(y) = &values[target_at] else {
+        return Vec::new();
+    };
+    names
+        .iter()
+        .zip(values)
+        .filter_map(|(name, v)| match v {
+            Values::Numeric(x) if *name != names[target_at] => Some((*name, x)),
+            _ => None,
+        })
+        .filter(|(name, _)| {
+            features
+                .iter()
+                .any(|f| f.name == *name && f.dropped.is_none())
+        })
+        .filter_map(|(name, x)| {
+            let rho = rank_correlation(x, y)?;
+            (rho.abs() >= LEAK_CORRELATION).then(|| {
+                format!(
+                    "'{name}' has rank correlation {rho:.3} with the target: if it is a copy or \
+                     transform of the target, leave it out with --ignore {name}"
+                )
+            })
+        })
+        .collect()
+}
+
+/// Spearman's rank correlation over rows where both values are present.
+fn rank_correlation(x: &[f64], y: &[f64]) -> Option<f64> {
+    let rows: Vec<usize> = (0..x.len())
+        .filter(|&r| !x[r].is_nan() && !y[r].is_nan())
+        .collect();
+    if rows.len() < 3 {
+        return None;
+    }
+    let (rx, ry) = (
+        ranks(rows.iter().map(|&r| x[r])),
+        ranks(rows.iter().map(|&r| y[r])),
+    );
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let cov: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let vx: f64 = rx.iter().map(|a| (a - mx).powi(2)).sum();
+    let vy: f64 = ry.iter().map(|b| (b - my).powi(2)).sum();
+    (vx > 0.0 && vy > 0.0).then(|| cov / (vx * vy).sqrt())
+}
+
+/// Ranks from 1, ties sharing their average rank.
+fn ranks(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let values: Vec<f64> = values.collect();
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && values[order[end]] == values[order[start]] {
+            end += 1;
+        }
+        let average = (start + end + 1) as f64 / 2.0;
+        for &i in &order[start..end] {
+            ranks[i] = average;
+        }
+        start = end;
+    }
+    ranks
 }
 
 fn profile_column(series: &Series, values: &Values) -> PolarsResult<ColumnProfile> {
@@ -251,13 +367,9 @@ fn target_summary(column: ColumnProfile, values: &Values) -> Result<TargetProfil
     })
 }
 
-fn missing_target(frame: &DataFrame, target: &str) -> Error {
-    let names: Vec<&str> = frame
-        .get_column_names()
-        .iter()
-        .map(|n| n.as_str())
-        .collect();
-    let lower = target.to_lowercase();
+/// An error for a column name that is not in the data, with close names as a hint.
+fn missing_column(names: &[&str], wanted: &str, what: &str, problem: &str) -> Error {
+    let lower = wanted.to_lowercase();
     let close: Vec<&str> = names
         .iter()
         .copied()
@@ -277,8 +389,10 @@ fn missing_target(frame: &DataFrame, target: &str) -> Error {
     } else {
         format!("did you mean {}?", close.join(" or "))
     };
-    Error::MissingTarget {
-        target: target.to_string(),
+    Error::MissingColumn {
+        what: what.to_string(),
+        column: wanted.to_string(),
+        problem: problem.to_string(),
         hint,
     }
 }
@@ -359,7 +473,11 @@ impl fmt::Display for Profile {
                 c.kind, c.missing, c.distinct
             )?;
         }
-        write!(f, "  (* target)")
+        write!(f, "  (* target)")?;
+        for warning in &self.warnings {
+            write!(f, "\n  warning: {warning}")?;
+        }
+        Ok(())
     }
 }
 
@@ -410,7 +528,7 @@ mod tests {
     fn kinds_and_drop_reasons() {
         let df = frame();
         let values = convert_columns(&df).unwrap();
-        let p = profile(&df, &values, "y").unwrap();
+        let p = profile(&df, &values, "y", &[]).unwrap();
         assert_eq!(p.target.rows_dropped, 1);
         assert_eq!(p.target.rows_used, 3);
         let kinds: Vec<Kind> = p.features.iter().map(|c| c.kind).collect();
@@ -430,10 +548,45 @@ mod tests {
     }
 
     #[test]
+    fn ignored_columns_are_dropped_and_unknown_ones_named() {
+        let df = frame();
+        let values = convert_columns(&df).unwrap();
+        let p = profile(&df, &values, "y", &["x".into()]).unwrap();
+        assert_eq!(p.features[0].dropped.as_deref(), Some("ignored (--ignore)"));
+        let err = profile(&df, &values, "y", &["xx".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("column 'xx' given to --ignore is not in the data"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_monotone_transform_of_the_target_is_flagged() {
+        let y: Vec<f64> = (1..=50).map(|v| f64::from(v) * 1.5).collect();
+        let leak: Vec<f64> = y.iter().map(|v| v.ln()).collect();
+        let noise: Vec<f64> = (0..50).map(|v| f64::from((v * 37) % 11)).collect();
+        let df = df!("y" => &y, "log_y" => &leak, "noise" => &noise).unwrap();
+        let values = convert_columns(&df).unwrap();
+        let p = profile(&df, &values, "y", &[]).unwrap();
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert!(p.warnings[0].starts_with("'log_y' has rank correlation 1.000"));
+    }
+
+    #[test]
+    fn ranks_average_ties() {
+        assert_eq!(
+            ranks([3.0, 1.0, 3.0, 2.0].into_iter()),
+            vec![3.5, 1.0, 3.5, 2.0]
+        );
+    }
+
+    #[test]
     fn missing_target_suggests_close_names() {
         let df = frame();
         let values = convert_columns(&df).unwrap();
-        let err = profile(&df, &values, "G").unwrap_err().to_string();
+        let err = profile(&df, &values, "G", &[]).unwrap_err().to_string();
         assert!(err.contains("did you mean g?"), "{err}");
     }
 
@@ -441,7 +594,7 @@ mod tests {
     fn text_target_is_rejected() {
         let df = frame();
         let values = convert_columns(&df).unwrap();
-        let err = profile(&df, &values, "g").unwrap_err();
+        let err = profile(&df, &values, "g", &[]).unwrap_err();
         assert!(matches!(err, Error::NonNumericTarget { .. }), "{err}");
     }
 }

@@ -169,6 +169,47 @@ fn semicolon_separated_files_read_with_sep() {
 }
 
 #[test]
+fn a_leaking_column_is_flagged_and_can_be_ignored() {
+    let out = tempfile::tempdir().unwrap();
+    automl()
+        .args([
+            "compare",
+            "--target",
+            "wage",
+            "--quiet",
+            "--include",
+            "ols",
+            "--out",
+        ])
+        .arg(out.path())
+        .arg(dataset("wage.csv"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "warning: 'logwage' has rank correlation 1.000",
+        ))
+        .stdout(predicate::str::contains("DROPPED: constant"));
+    automl()
+        .args([
+            "compare",
+            "--target",
+            "wage",
+            "--quiet",
+            "--include",
+            "ols",
+            "--ignore",
+            "logwage",
+            "--out",
+        ])
+        .arg(out.path())
+        .arg(dataset("wage.csv"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("DROPPED: ignored (--ignore)"))
+        .stdout(predicate::str::contains("warning").not());
+}
+
+#[test]
 fn a_missing_target_column_suggests_close_names() {
     automl()
         .args(["compare", "--target", "Progression"])
