@@ -34,8 +34,10 @@ pub const KNN_MAX_ROWS: usize = 50_000;
 type Matrix = DenseMatrix<f64>;
 
 pub struct DecisionTree;
-pub struct RandomForest;
-pub struct ExtraTrees;
+/// Random forest (bootstrap samples, best splits) or extra trees (all rows, random splits).
+pub struct Forest {
+    pub extra: bool,
+}
 pub struct Knn;
 
 enum Model {
@@ -99,23 +101,34 @@ impl Algorithm for DecisionTree {
     }
 }
 
-impl Algorithm for RandomForest {
+impl Algorithm for Forest {
     fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
         row_limit(rows, FOREST_MAX_ROWS, FOREST_LIMIT)
     }
     fn id(&self) -> &'static str {
-        "rf"
+        if self.extra {
+            "et"
+        } else {
+            "rf"
+        }
     }
     fn name(&self) -> &'static str {
-        "Random forest"
+        if self.extra {
+            "Extra trees"
+        } else {
+            "Random forest"
+        }
     }
     fn backend(&self) -> &'static str {
         "smartcore"
     }
+    /// Random forests try a third of the features per split besides all of them (scikit-learn's
+    /// regression default); extra trees' random thresholds do well with half.
     fn grid(&self) -> Vec<Params> {
+        let fewer = if self.extra { 0.5 } else { 0.33 };
         grid(&[
             ("n_trees", ints(&[FOREST_TREES])),
-            ("max_features", floats(&[1.0, 0.33])),
+            ("max_features", floats(&[1.0, fewer])),
             ("min_samples_leaf", ints(&[1, 5])),
         ])
     }
@@ -126,58 +139,34 @@ impl Algorithm for RandomForest {
         y: ArrayView1<f64>,
         seed: u64,
     ) -> ModelResult<Box<dyn Fitted>> {
-        let parameters = RandomForestRegressorParameters {
-            max_depth: None,
-            min_samples_leaf: int(params, "min_samples_leaf")?,
-            min_samples_split: 2,
-            n_trees: int(params, "n_trees")?,
-            m: Some(features_per_split(params, x.ncols())?),
-            keep_samples: false,
-            seed,
+        let (min_samples_leaf, n_trees) =
+            (int(params, "min_samples_leaf")?, int(params, "n_trees")?);
+        let m = Some(features_per_split(params, x.ncols())?);
+        let (x, y) = (matrix(x)?, y.to_vec());
+        let model = if self.extra {
+            let parameters = ExtraTreesRegressorParameters {
+                max_depth: None,
+                min_samples_leaf,
+                min_samples_split: 2,
+                n_trees,
+                m,
+                keep_samples: false,
+                seed,
+            };
+            ExtraTreesRegressor::fit(&x, &y, parameters).map(Model::ExtraTrees)
+        } else {
+            let parameters = RandomForestRegressorParameters {
+                max_depth: None,
+                min_samples_leaf,
+                min_samples_split: 2,
+                n_trees,
+                m,
+                keep_samples: false,
+                seed,
+            };
+            RandomForestRegressor::fit(&x, &y, parameters).map(Model::Forest)
         };
-        let y: Vec<f64> = y.to_vec();
-        fitted(RandomForestRegressor::fit(&matrix(x)?, &y, parameters).map(Model::Forest))
-    }
-}
-
-impl Algorithm for ExtraTrees {
-    fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
-        row_limit(rows, FOREST_MAX_ROWS, FOREST_LIMIT)
-    }
-    fn id(&self) -> &'static str {
-        "et"
-    }
-    fn name(&self) -> &'static str {
-        "Extra trees"
-    }
-    fn backend(&self) -> &'static str {
-        "smartcore"
-    }
-    fn grid(&self) -> Vec<Params> {
-        grid(&[
-            ("n_trees", ints(&[FOREST_TREES])),
-            ("max_features", floats(&[1.0, 0.5])),
-            ("min_samples_leaf", ints(&[1, 5])),
-        ])
-    }
-    fn fit(
-        &self,
-        params: &Params,
-        x: ArrayView2<f64>,
-        y: ArrayView1<f64>,
-        seed: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
-        let parameters = ExtraTreesRegressorParameters {
-            max_depth: None,
-            min_samples_leaf: int(params, "min_samples_leaf")?,
-            min_samples_split: 2,
-            n_trees: int(params, "n_trees")?,
-            m: Some(features_per_split(params, x.ncols())?),
-            keep_samples: false,
-            seed,
-        };
-        let y: Vec<f64> = y.to_vec();
-        fitted(ExtraTreesRegressor::fit(&matrix(x)?, &y, parameters).map(Model::ExtraTrees))
+        fitted(model)
     }
 }
 
