@@ -4,9 +4,10 @@
 use linfa::prelude::{Fit, Predict};
 use linfa::DatasetBase;
 use linfa_elasticnet::ElasticNetParams;
+use linfa_linalg::qr::QRInto;
 use linfa_linear::LinearRegression;
 use linfa_svm::Svm;
-use ndarray::{concatenate, Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{concatenate, s, Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use super::{float, floats, grid, row_limit, Algorithm, Centering, Fitted, ModelResult, Params};
 
@@ -159,7 +160,7 @@ impl Algorithm for ElasticNet {
 
 /// linfa-elasticnet minimises scikit-learn's objective, 1/(2n)||y - Xw - b||^2 +
 /// alpha * l1_ratio * ||w||_1 + alpha * (1 - l1_ratio) / 2 * ||w||^2, so alpha passes through
-/// unchanged. It centres y but not X, so X is centred here: then its intercept is exact.
+/// unchanged. It centres y but not X, so both are centred here and the intercept is y's mean.
 fn fit_elastic_net(
     alpha: f64,
     l1_ratio: f64,
@@ -167,19 +168,45 @@ fn fit_elastic_net(
     y: ArrayView1<f64>,
 ) -> ModelResult<Box<dyn Fitted>> {
     let centering = Centering::fit(x);
-    let centred = centering.apply(x);
+    let y_mean = y.mean().ok_or("no training rows")?;
+    let (design, targets, penalty) = compress(centering.apply(x), y.mapv(|v| v - y_mean), alpha)?;
     let model = ElasticNetParams::new()
-        .penalty(alpha)
+        .penalty(penalty)
         .l1_ratio(l1_ratio)
+        .with_intercept(false)
         .tolerance(CD_TOLERANCE)
         .max_iterations(CD_MAX_ITERATIONS)
-        .fit(&DatasetBase::new(centred.view(), y))
+        .fit(&DatasetBase::new(design, targets))
         .map_err(|e| format!("coordinate descent failed: {e}"))?;
     Ok(Box::new(Linear {
         centering: Some(centering),
         weights: model.hyperplane().clone(),
-        intercept: model.intercept(),
+        intercept: y_mean,
     }))
+}
+
+/// The same elastic-net problem on p rows instead of n. With [X | y] = Q [R | c; 0 | d] (thin QR),
+/// ||y - Xw||^2 = ||c - Rw||^2 + d^2, so 1/(2n)||y - Xw||^2 + alpha P(w) is p/n times
+/// 1/(2p)||c - Rw||^2 + (alpha n/p) P(w) plus a constant: same minimiser. Coordinate descent
+/// then costs p^2 rather than n p per pass, after one QR as costly as least squares.
+fn compress(
+    x: Array2<f64>,
+    y: Array1<f64>,
+    alpha: f64,
+) -> ModelResult<(Array2<f64>, Array1<f64>, f64)> {
+    let (n, p) = x.dim();
+    if p == 0 || n <= 2 * (p + 1) {
+        return Ok((x, y, alpha));
+    }
+    let stacked = concatenate(Axis(1), &[x.view(), y.view().insert_axis(Axis(1))])
+        .map_err(|e| e.to_string())?;
+    let r = stacked
+        .qr_into()
+        .map_err(|e| format!("QR failed: {e}"))?
+        .into_r();
+    let design = r.slice(s![..p, ..p]).to_owned();
+    let targets = r.slice(s![..p, p]).to_owned();
+    Ok((design, targets, alpha * n as f64 / p as f64))
 }
 
 /// A linear model: `(x - means) . weights + intercept`.
