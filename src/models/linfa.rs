@@ -7,7 +7,7 @@ use linfa_elasticnet::ElasticNetParams;
 use linfa_linalg::qr::QRInto;
 use linfa_linear::LinearRegression;
 use linfa_svm::Svm;
-use ndarray::{concatenate, s, Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{concatenate, s, Array1, Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
 
 use super::{float, floats, grid, row_limit, Algorithm, Centering, Fitted, ModelResult, Params};
 
@@ -87,9 +87,11 @@ impl Algorithm for Ridge {
         }
         let centering = Centering::fit(x);
         let y_mean = y.mean().ok_or("no training rows")?;
-        let penalty = Array2::from_diag_elem(x.ncols(), alpha.sqrt());
-        let stacked = concatenate(Axis(0), &[centering.apply(x).view(), penalty.view()])
-            .map_err(|e| e.to_string())?;
+        let (n, p) = x.dim();
+        // Column-major, as QR walks columns: on birthdays a row-major copy made it 10x slower.
+        let mut stacked = Array2::zeros((n + p, p).f());
+        stacked.slice_mut(s![..n, ..]).assign(&centering.apply(x));
+        stacked.slice_mut(s![n.., ..]).diag_mut().fill(alpha.sqrt());
         let targets: Array1<f64> = y
             .iter()
             .map(|v| v - y_mean)
