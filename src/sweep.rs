@@ -158,7 +158,7 @@ fn fold_data(
 ) -> Prepared {
     let mut slot = lock(&shared.data[usize::from(scaled)]);
     slot.get_or_insert_with(|| {
-        Arc::new(
+        Arc::new(catch(|| {
             Pipeline::fit(table, &fold.train, encoding, scaled)
                 .and_then(|p| {
                     Ok(FoldData {
@@ -166,8 +166,8 @@ fn fold_data(
                         valid: p.transform(table, &fold.valid)?,
                     })
                 })
-                .map_err(|e| format!("preprocessing failed: {e}")),
-        )
+                .map_err(|e| format!("preprocessing failed: {e}"))
+        }))
     })
     .clone()
 }
