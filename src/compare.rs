@@ -213,7 +213,7 @@ impl Compare {
             .iter()
             .map(|n| n.to_string())
             .collect();
-        let table = Table::new(&names, values, &profile);
+        let table = Table::new(&names, values, &profile)?;
         let folds = folds::kfold(table.rows(), self.folds, self.shuffle.then_some(self.seed))?;
 
         let candidates: Vec<Candidate> = algorithms

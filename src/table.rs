@@ -2,6 +2,7 @@
 //! target removed.
 
 use crate::column::Values;
+use crate::error::{Error, Result};
 use crate::profile::{Kind, Profile};
 
 /// A feature column ready for preprocessing.
@@ -22,15 +23,20 @@ pub struct Table {
 impl Table {
     /// Builds the table from the converted columns (parallel to `names`) and the profile's
     /// decisions: dropped columns are left out and so are rows whose target is missing.
-    pub fn new(names: &[String], values: Vec<Values>, profile: &Profile) -> Table {
+    pub fn new(names: &[String], values: Vec<Values>, profile: &Profile) -> Result<Table> {
         let mut columns: Vec<(String, Values)> = names.iter().cloned().zip(values).collect();
+        let target_name = &profile.target.column.name;
         let target_at = columns
             .iter()
-            .position(|(n, _)| *n == profile.target.column.name)
-            .expect("the profile's target is a column of the table");
+            .position(|(n, _)| n == target_name)
+            .ok_or_else(|| {
+                Error::Internal(format!("target '{target_name}' not among the columns"))
+            })?;
         let (_, target) = columns.remove(target_at);
         let Values::Numeric(target) = target else {
-            unreachable!("profiling rejects a non-numeric target")
+            return Err(Error::Internal(format!(
+                "target '{target_name}' is not numeric"
+            )));
         };
         let rows: Vec<usize> = (0..target.len()).filter(|&r| !target[r].is_nan()).collect();
         let complete = rows.len() == target.len();
@@ -45,7 +51,7 @@ impl Table {
             })
             .collect();
         let target = rows.iter().map(|&r| target[r]).collect();
-        Table { features, target }
+        Ok(Table { features, target })
     }
 
     pub fn rows(&self) -> usize {
