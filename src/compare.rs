@@ -239,18 +239,6 @@ impl Compare {
             self.seed,
             &report,
         );
-        let identities = candidates
-            .into_iter()
-            .map(|c| {
-                let a = &c.algorithm;
-                (
-                    a.id().to_string(),
-                    a.name().to_string(),
-                    a.backend().to_string(),
-                    c.params,
-                )
-            })
-            .collect();
         Ok(Leaderboard {
             profile,
             settings: Settings {
@@ -259,7 +247,7 @@ impl Compare {
                 seed: self.seed,
                 sort: self.sort,
             },
-            entries: leaderboard::rank(identities, outcomes, self.sort),
+            entries: leaderboard::rank(candidates, outcomes, self.sort),
         })
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::metrics::Metric;
 use crate::models::{format_params, Params};
 use crate::profile::Profile;
-use crate::sweep::{FoldScore, Outcome};
+use crate::sweep::{Candidate, FoldScore, Outcome};
 
 /// Mean and standard deviation of one metric across folds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -93,17 +93,13 @@ impl Leaderboard {
     }
 }
 
-/// Summarises each candidate's outcome and ranks them by `sort`. `identities` gives each
-/// candidate's (id, name, backend, params), in candidate order; that order breaks ties.
-pub fn rank(
-    identities: Vec<(String, String, String, Params)>,
-    outcomes: Vec<Outcome>,
-    sort: Metric,
-) -> Vec<Entry> {
-    let mut entries: Vec<Entry> = identities
+/// Summarises each candidate's outcome (in candidate order) and ranks them by `sort`;
+/// candidate order breaks ties.
+pub fn rank(candidates: Vec<Candidate>, outcomes: Vec<Outcome>, sort: Metric) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = candidates
         .into_iter()
         .zip(outcomes)
-        .map(|((model, name, backend, params), outcome)| {
+        .map(|(Candidate { algorithm, params }, outcome)| {
             let (status, error, folds) = match outcome {
                 Outcome::Scored(folds) => (Status::Ok, None, folds),
                 Outcome::Failed(e) => (Status::Failed, Some(e), Vec::new()),
@@ -121,9 +117,9 @@ pub fn rank(
             let fit_seconds = stat(folds.iter().map(|f| f.fit_seconds)).mean;
             Entry {
                 rank: 0,
-                model,
-                name,
-                backend,
+                model: algorithm.id().to_string(),
+                name: algorithm.name().to_string(),
+                backend: algorithm.backend().to_string(),
                 params,
                 status,
                 error,
@@ -311,10 +307,20 @@ mod tests {
         }])
     }
 
-    fn identities(n: usize) -> Vec<(String, String, String, Params)> {
+    /// `n` candidates told apart by a hyperparameter `i`.
+    fn candidates(n: i64) -> Vec<Candidate> {
+        let algorithm: std::sync::Arc<dyn crate::models::Algorithm> =
+            crate::models::registry().remove(0).into();
         (0..n)
-            .map(|i| (format!("m{i}"), String::new(), String::new(), Params::new()))
+            .map(|i| Candidate {
+                algorithm: algorithm.clone(),
+                params: Params::from([("i".to_string(), crate::models::Param::Int(i))]),
+            })
             .collect()
+    }
+
+    fn order(entries: Vec<Entry>) -> Vec<String> {
+        entries.iter().map(|e| format_params(&e.params)).collect()
     }
 
     #[test]
@@ -327,16 +333,12 @@ mod tests {
             Outcome::Skipped("too big".into()),
             scored(2.0, 0.5),
         ];
-        let order: Vec<String> = rank(identities(6), outcomes.clone(), Metric::Rmse)
-            .into_iter()
-            .map(|e| e.model)
-            .collect();
-        assert_eq!(order, ["m3", "m1", "m5", "m2", "m0", "m4"]);
-        let by_r2: Vec<String> = rank(identities(6), outcomes, Metric::R2)
-            .into_iter()
-            .map(|e| e.model)
-            .collect();
-        assert_eq!(by_r2, ["m3", "m1", "m5", "m2", "m0", "m4"]);
+        let expected = ["i=3", "i=1", "i=5", "i=2", "i=0", "i=4"];
+        assert_eq!(
+            order(rank(candidates(6), outcomes.clone(), Metric::Rmse)),
+            expected
+        );
+        assert_eq!(order(rank(candidates(6), outcomes, Metric::R2)), expected);
     }
 
     #[test]
