@@ -58,5 +58,8 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
     if frame.width() == 0 {
         return Err(csv_error("no columns found".into()));
     }
+    if frame.height() == 0 {
+        return Err(csv_error("it has a header row but no data rows".into()));
+    }
     Ok(frame)
 }

@@ -350,6 +350,11 @@ fn target_summary(column: ColumnProfile, values: &Values) -> Result<TargetProfil
             reason: "every value is missing".into(),
         });
     }
+    if rows_used == 1 {
+        return Err(Error::NotEnoughData(format!(
+            "only one row has a value in target column '{name}'; cross-validation needs rows to train and to validate on"
+        )));
+    }
     if column.distinct == 1 {
         let value = column.stats.map(|s| s.min).unwrap_or(f64::NAN);
         return Err(Error::UnusableTarget {

@@ -267,6 +267,31 @@ fn a_missing_file_is_named() {
 }
 
 #[test]
+fn a_header_without_rows_and_a_single_row_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = dir.path().join("header.csv");
+    std::fs::write(&header, "a,b,y\n").unwrap();
+    automl()
+        .args(["compare", "--target", "y"])
+        .arg(&header)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "header.csv is not a readable CSV file: it has a header row but no data rows",
+        ));
+    let one = dir.path().join("one.csv");
+    std::fs::write(&one, "a,b,y\n1,2,3\n").unwrap();
+    automl()
+        .args(["compare", "--target", "y"])
+        .arg(&one)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "only one row has a value in target column 'y'",
+        ));
+}
+
+#[test]
 fn models_lists_ids_names_and_grids() {
     automl()
         .arg("models")
