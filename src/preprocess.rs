@@ -3,9 +3,7 @@
 //! smoothed target mean for columns with more levels than the cap), datetime parts, and optional
 //! standardisation. The fitted pieces are plain data, saved with a model.
 
-use std::collections::BTreeMap;
-
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike};
 use ndarray::{Array2, Axis};

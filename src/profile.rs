@@ -162,63 +162,45 @@ pub fn profile(
             ));
         }
     }
+    let columns = frame.columns();
+    let profile_at = |i: usize| {
+        profile_column(columns[i].as_materialized_series(), &values[i])
+            .map_err(|e| Error::Internal(format!("profiling column '{}': {e}", names[i])))
+    };
+    let target_profile = target_summary(profile_at(target_at)?, &values[target_at])?;
+    let Values::Numeric(y) = &values[target_at] else {
+        return Err(Error::Internal(format!("target '{target}' is not numeric")));
+    };
     let mut features = Vec::new();
-    let mut target_profile = None;
-    for (col, vals) in frame.columns().iter().zip(values) {
-        let mut profile = profile_column(col.as_materialized_series(), vals)
-            .map_err(|e| Error::Internal(format!("profiling column '{}': {e}", col.name())))?;
-        if col.name().as_str() == target {
-            target_profile = Some(target_summary(profile, vals)?);
-        } else {
-            if ignore.iter().any(|i| i == col.name().as_str()) {
-                profile.dropped = Some("ignored (--ignore)".into());
-            }
-            features.push(profile);
+    let mut warnings = Vec::new();
+    for i in (0..columns.len()).filter(|&i| i != target_at) {
+        let mut profile = profile_at(i)?;
+        if ignore.iter().any(|c| c == names[i]) {
+            profile.dropped = Some("ignored (--ignore)".into());
         }
+        if let (None, Values::Numeric(x)) = (&profile.dropped, &values[i]) {
+            warnings.extend(leak_warning(names[i], x, y));
+        }
+        features.push(profile);
     }
-    let target = target_profile.ok_or_else(|| Error::Internal("target not profiled".into()))?;
-    let warnings = leak_warnings(&names, values, target_at, &features);
     Ok(Profile {
         rows: frame.height(),
         columns: frame.width(),
-        target,
+        target: target_profile,
         features,
         warnings,
     })
 }
 
-/// Flags kept numeric features whose rank correlation with the target is nearly perfect.
-fn leak_warnings(
-    names: &[&str],
-    values: &[Values],
-    target_at: usize,
-    features: &[ColumnProfile],
-) -> Vec<String> {
-    let Values::Numeric(y) = &values[target_at] else {
-        return Vec::new();
-    };
-    names
-        .iter()
-        .zip(values)
-        .filter_map(|(name, v)| match v {
-            Values::Numeric(x) if *name != names[target_at] => Some((*name, x)),
-            _ => None,
-        })
-        .filter(|(name, _)| {
-            features
-                .iter()
-                .any(|f| f.name == *name && f.dropped.is_none())
-        })
-        .filter_map(|(name, x)| {
-            let rho = rank_correlation(x, y)?;
-            (rho.abs() >= LEAK_CORRELATION).then(|| {
-                format!(
-                    "'{name}' has rank correlation {rho:.3} with the target: if it is a copy or \
-                     transform of the target, leave it out with --ignore {name}"
-                )
-            })
-        })
-        .collect()
+/// A warning when a kept numeric feature's rank correlation with the target is nearly perfect.
+fn leak_warning(name: &str, x: &[f64], y: &[f64]) -> Option<String> {
+    let rho = rank_correlation(x, y)?;
+    (rho.abs() >= LEAK_CORRELATION).then(|| {
+        format!(
+            "'{name}' has rank correlation {rho:.3} with the target: if it is a copy or \
+             transform of the target, leave it out with --ignore {name}"
+        )
+    })
 }
 
 /// Spearman's rank correlation over rows where both values are present.
