@@ -85,17 +85,15 @@ impl Algorithm for Ridge {
         if alpha < 0.0 {
             return Err(format!("alpha must be non-negative, got {alpha}"));
         }
-        let centering = Centering::fit(x);
-        let y_mean = y.mean().ok_or("no training rows")?;
+        let (centering, centred_x, centred_y, y_mean) = centre(x, y)?;
         let (n, p) = x.dim();
         // Column-major, as QR walks columns: on birthdays a row-major copy made it 10x slower.
         let mut stacked = Array2::zeros((n + p, p).f());
-        stacked.slice_mut(s![..n, ..]).assign(&centering.apply(x));
+        stacked.slice_mut(s![..n, ..]).assign(&centred_x);
         stacked.slice_mut(s![n.., ..]).diag_mut().fill(alpha.sqrt());
-        let targets: Array1<f64> = y
-            .iter()
-            .map(|v| v - y_mean)
-            .chain(std::iter::repeat_n(0.0, x.ncols()))
+        let targets: Array1<f64> = centred_y
+            .into_iter()
+            .chain(std::iter::repeat_n(0.0, p))
             .collect();
         let model = LinearRegression::new()
             .with_intercept(false)
@@ -169,9 +167,8 @@ fn fit_elastic_net(
     x: ArrayView2<f64>,
     y: ArrayView1<f64>,
 ) -> ModelResult<Box<dyn Fitted>> {
-    let centering = Centering::fit(x);
-    let y_mean = y.mean().ok_or("no training rows")?;
-    let (design, targets, penalty) = compress(centering.apply(x), y.mapv(|v| v - y_mean), alpha)?;
+    let (centering, centred_x, centred_y, y_mean) = centre(x, y)?;
+    let (design, targets, penalty) = compress(centred_x, centred_y, alpha)?;
     let model = ElasticNetParams::new()
         .penalty(penalty)
         .l1_ratio(l1_ratio)
@@ -185,6 +182,18 @@ fn fit_elastic_net(
         weights: model.hyperplane().clone(),
         intercept: y_mean,
     }))
+}
+
+/// Centres `x` on its column means and `y` on its mean, so that a model fitted without an
+/// intercept gets scikit-learn's unpenalised one back as `y`'s mean.
+fn centre(
+    x: ArrayView2<f64>,
+    y: ArrayView1<f64>,
+) -> ModelResult<(Centering, Array2<f64>, Array1<f64>, f64)> {
+    let centering = Centering::fit(x);
+    let y_mean = y.mean().ok_or("no training rows")?;
+    let centred_x = centering.apply(x);
+    Ok((centering, centred_x, y.mapv(|v| v - y_mean), y_mean))
 }
 
 /// The same elastic-net problem on p rows instead of n. With [X | y] = Q [R | c; 0 | d] (thin QR),
