@@ -132,7 +132,8 @@ pub fn convert(series: &Series) -> Result<Values, PolarsError> {
     }
 }
 
-fn categorical(strings: &StringChunked) -> Categorical {
+/// Codes text values (trimmed; empty is missing) by order of first appearance.
+pub fn categorical(strings: &StringChunked) -> Categorical {
     let mut index: HashMap<&str, u32> = HashMap::new();
     let mut levels = Vec::new();
     let mut counts = Vec::new();

@@ -4,12 +4,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use polars::prelude::DataFrame;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::folds;
-use crate::leaderboard::{self, Leaderboard, Settings};
+use crate::leaderboard::{self, Entry, Leaderboard, Settings, Status};
 use crate::load::{self, CsvOptions};
 use crate::metrics::Metric;
+use crate::model::Model;
 use crate::models::{self, Algorithm};
 use crate::preprocess::EncodingOptions;
 use crate::profile::{self, Profile};
@@ -48,6 +50,7 @@ pub struct Compare {
     ignore: Vec<String>,
     csv: CsvOptions,
     encoding: EncodingOptions,
+    export_top: usize,
     progress: Option<ProgressFn>,
 }
 
@@ -65,6 +68,7 @@ impl Compare {
             ignore: Vec::new(),
             csv: CsvOptions::default(),
             encoding: EncodingOptions::default(),
+            export_top: 1,
             progress: None,
         }
     }
@@ -121,6 +125,13 @@ impl Compare {
     /// How categorical columns are one-hot encoded.
     pub fn encoding(mut self, options: EncodingOptions) -> Compare {
         self.encoding = options;
+        self
+    }
+
+    /// How many of the best scored candidates are refitted on every row and returned as
+    /// [`Model`]s in [`Leaderboard::models`] (1 by default; 0 refits none).
+    pub fn export_top(mut self, n: usize) -> Compare {
+        self.export_top = n;
         self
     }
 
@@ -239,6 +250,8 @@ impl Compare {
             self.seed,
             &report,
         );
+        let entries = leaderboard::rank(candidates, outcomes, self.sort);
+        let (models, export_errors) = self.refit(&table, &profile.target.column.name, &entries);
         Ok(Leaderboard {
             profile,
             settings: Settings {
@@ -246,8 +259,54 @@ impl Compare {
                 shuffle: self.shuffle,
                 seed: self.seed,
                 sort: self.sort,
+                export_top: self.export_top,
             },
-            entries: leaderboard::rank(candidates, outcomes, self.sort),
+            entries,
+            models,
+            export_errors,
         })
+    }
+
+    /// Refits the best `export_top` scored entries on every row, in parallel.
+    fn refit(&self, table: &Table, target: &str, entries: &[Entry]) -> (Vec<Model>, Vec<String>) {
+        let registry = models::registry();
+        let results: Vec<std::result::Result<Model, String>> = entries
+            .iter()
+            .filter(|e| e.status == Status::Ok)
+            .take(self.export_top)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|entry| {
+                let algorithm = registry
+                    .iter()
+                    .find(|a| a.id() == entry.model)
+                    .ok_or_else(|| format!("unknown algorithm {}", entry.model))?;
+                Model::train(
+                    table,
+                    target,
+                    entry,
+                    algorithm.as_ref(),
+                    &self.encoding,
+                    self.seed,
+                )
+                .map_err(|e| {
+                    format!(
+                        "refitting #{} {} {} on all rows failed: {e}",
+                        entry.rank,
+                        entry.model,
+                        models::format_params(&entry.params)
+                    )
+                })
+            })
+            .collect();
+        let mut models = Vec::new();
+        let mut errors = Vec::new();
+        for result in results {
+            match result {
+                Ok(m) => models.push(m),
+                Err(e) => errors.push(e),
+            }
+        }
+        (models, errors)
     }
 }

@@ -45,6 +45,25 @@ pub enum Error {
     #[error("unknown algorithm id '{id}'; known ids: {known}")]
     UnknownAlgorithm { id: String, known: String },
 
+    #[error("{path} is not a usable model: {reason}")]
+    ModelFile { path: PathBuf, reason: String },
+
+    #[error(
+        "column '{column}', data row {row} (line {line} of the file): '{value}' is not {expected}; \
+         fix or blank the value",
+        line = row + 1
+    )]
+    BadValue {
+        column: String,
+        /// 1-based data row (the header is line 1).
+        row: usize,
+        value: String,
+        expected: String,
+    },
+
+    #[error("tracking: {0}")]
+    Tracking(String),
+
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
 

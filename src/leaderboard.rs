@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::metrics::Metric;
+use crate::model::Model;
 use crate::models::{format_params, Params};
 use crate::profile::Profile;
 use crate::sweep::{Candidate, FoldScore, Outcome};
@@ -76,14 +77,22 @@ pub struct Settings {
     pub shuffle: bool,
     pub seed: u64,
     pub sort: Metric,
+    pub export_top: usize,
 }
 
-/// The outcome of a compare: the data profile and the ranked candidates.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The outcome of a compare: the data profile, the ranked candidates, and the best ones refitted
+/// on every row.
+#[derive(Debug, Serialize)]
 pub struct Leaderboard {
     pub profile: Profile,
     pub settings: Settings,
     pub entries: Vec<Entry>,
+    /// The top scored candidates refitted on all rows, best first (see `Compare::export_top`).
+    #[serde(skip)]
+    pub models: Vec<Model>,
+    /// Why a top candidate could not be refitted, one message each.
+    #[serde(skip)]
+    pub export_errors: Vec<String>,
 }
 
 impl Leaderboard {

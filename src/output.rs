@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::leaderboard::{self, Leaderboard};
+use crate::model::MODEL_FILE;
 
 /// Writes `path` atomically with what `fill` writes.
 pub fn write_atomic(
@@ -50,7 +51,17 @@ pub fn new_run_dir(base: &Path, data: &Path) -> PathBuf {
     dir
 }
 
-/// Writes `leaderboard.csv` and `profile.json` into `dir`, creating it.
+/// File name of the `rank`-th exported model in a run folder: `model.automl` for the best,
+/// `model-2.automl` and so on for the next.
+pub fn model_file_name(position: usize) -> String {
+    if position <= 1 {
+        MODEL_FILE.to_string()
+    } else {
+        format!("model-{position}.automl")
+    }
+}
+
+/// Writes `leaderboard.csv`, `profile.json` and the exported models into `dir`, creating it.
 pub fn write_run(dir: &Path, board: &Leaderboard) -> Result<Vec<PathBuf>> {
     create_dir(dir)?;
     let csv_path = dir.join("leaderboard.csv");
@@ -62,5 +73,11 @@ pub fn write_run(dir: &Path, board: &Leaderboard) -> Result<Vec<PathBuf>> {
         serde_json::to_writer_pretty(&mut *w, &board.profile)?;
         writeln!(w)
     })?;
-    Ok(vec![csv_path, profile_path])
+    let mut written = vec![csv_path, profile_path];
+    for (i, model) in board.models.iter().enumerate() {
+        let path = dir.join(model_file_name(i + 1));
+        model.save(&path)?;
+        written.push(path);
+    }
+    Ok(written)
 }

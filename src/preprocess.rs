@@ -72,7 +72,8 @@ pub struct TargetMean {
 }
 
 impl Step {
-    fn column(&self) -> &str {
+    /// The input column the step reads.
+    pub fn column(&self) -> &str {
         match self {
             Step::Numeric { column, .. }
             | Step::Categorical { column, .. }

@@ -355,7 +355,7 @@ fn target_summary(column: ColumnProfile, values: &Values) -> Result<TargetProfil
 }
 
 /// An error for a column name that is not in the data, with close names as a hint.
-fn missing_column(names: &[&str], wanted: &str, what: &str, problem: &str) -> Error {
+pub(crate) fn missing_column(names: &[&str], wanted: &str, what: &str, problem: &str) -> Error {
     let lower = wanted.to_lowercase();
     let close: Vec<&str> = names
         .iter()

@@ -217,7 +217,7 @@ thread_local! {
 }
 
 /// Runs `f`, turning a panic into an error message.
-fn catch<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+pub(crate) fn catch<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     IN_TASK.with(|t| t.set(true));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     IN_TASK.with(|t| t.set(false));
@@ -250,21 +250,13 @@ mod tests {
     use super::*;
     use crate::column::Values;
     use crate::folds::kfold;
-    use crate::models::{Fitted, ModelResult};
+    use crate::models::{FittedModel, ModelResult};
     use crate::profile::Kind;
     use crate::table::Feature;
     use ndarray::ArrayView2;
 
     /// Fails in the way its name says.
     struct Faulty(&'static str);
-
-    struct Constant(f64);
-
-    impl Fitted for Constant {
-        fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
-            Ok(vec![self.0; x.nrows()])
-        }
-    }
 
     impl Algorithm for Faulty {
         fn id(&self) -> &'static str {
@@ -288,12 +280,12 @@ mod tests {
             _: ArrayView2<f64>,
             y: ArrayView1<f64>,
             _: u64,
-        ) -> ModelResult<Box<dyn Fitted>> {
+        ) -> ModelResult<FittedModel> {
             match self.0 {
                 "panics" => panic!("boom"),
                 "errors" => Err("no convergence".into()),
-                "nan" => Ok(Box::new(Constant(f64::NAN))),
-                _ => Ok(Box::new(Constant(y.mean().unwrap()))),
+                "nan" => Ok(FittedModel::Constant(f64::NAN)),
+                _ => Ok(FittedModel::Constant(y.mean().unwrap())),
             }
         }
     }

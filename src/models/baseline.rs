@@ -2,11 +2,9 @@
 
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::{Algorithm, Fitted, ModelResult, Params};
+use super::{Algorithm, FittedModel, ModelResult, Params};
 
 pub struct Mean;
-
-struct FittedMean(f64);
 
 impl Algorithm for Mean {
     fn id(&self) -> &'static str {
@@ -27,14 +25,8 @@ impl Algorithm for Mean {
         _: ArrayView2<f64>,
         y: ArrayView1<f64>,
         _: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
+    ) -> ModelResult<FittedModel> {
         let mean = y.mean().ok_or("no training rows")?;
-        Ok(Box::new(FittedMean(mean)))
-    }
-}
-
-impl Fitted for FittedMean {
-    fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
-        Ok(vec![self.0; x.nrows()])
+        Ok(FittedModel::Constant(mean))
     }
 }

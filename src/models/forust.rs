@@ -5,11 +5,14 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::GradientBooster;
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::{float, floats, grid, int, ints, Algorithm, Fitted, ModelResult, Params};
+use serde::{Deserialize, Serialize};
+
+use super::{float, floats, grid, int, ints, Algorithm, FittedModel, ModelResult, Params};
 
 pub struct GradientBoosting;
 
-struct Booster(GradientBooster);
+#[derive(Serialize, Deserialize)]
+pub struct Booster(GradientBooster);
 
 /// forust reads features column by column.
 fn column_major(x: ArrayView2<f64>) -> Vec<f64> {
@@ -40,7 +43,7 @@ impl Algorithm for GradientBoosting {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         seed: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
+    ) -> ModelResult<FittedModel> {
         let mut booster = GradientBooster::default()
             .set_objective_type(ObjectiveType::SquaredLoss)
             .set_iterations(int(params, "iterations")?)
@@ -55,12 +58,12 @@ impl Algorithm for GradientBoosting {
         booster
             .fit(&matrix, &y, &weights, None)
             .map_err(|e| format!("gradient boosting failed: {e}"))?;
-        Ok(Box::new(Booster(booster)))
+        Ok(FittedModel::Boosting(Booster(booster)))
     }
 }
 
-impl Fitted for Booster {
-    fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
+impl Booster {
+    pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         let data = column_major(x);
         Ok(self
             .0

@@ -9,7 +9,11 @@ use linfa_linear::LinearRegression;
 use linfa_svm::Svm;
 use ndarray::{concatenate, s, Array1, Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
 
-use super::{float, floats, grid, row_limit, Algorithm, Centering, Fitted, ModelResult, Params};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    float, floats, grid, row_limit, Algorithm, Centering, FittedModel, ModelResult, Params,
+};
 
 /// Kernel SVR stores a dense rows x rows kernel matrix and its solver is quadratic or worse in
 /// rows: above this many training rows it is skipped.
@@ -46,11 +50,11 @@ impl Algorithm for Ols {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         _: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
+    ) -> ModelResult<FittedModel> {
         let model = LinearRegression::new()
             .fit(&DatasetBase::new(x, y))
             .map_err(|e| format!("least squares failed: {e}"))?;
-        Ok(Box::new(Linear {
+        Ok(FittedModel::Linear(Linear {
             centering: None,
             weights: model.params().clone(),
             intercept: model.intercept(),
@@ -80,7 +84,7 @@ impl Algorithm for Ridge {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         _: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
+    ) -> ModelResult<FittedModel> {
         let alpha = float(params, "alpha")?;
         if alpha < 0.0 {
             return Err(format!("alpha must be non-negative, got {alpha}"));
@@ -99,7 +103,7 @@ impl Algorithm for Ridge {
             .with_intercept(false)
             .fit(&DatasetBase::new(stacked, targets))
             .map_err(|e| format!("least squares failed: {e}"))?;
-        Ok(Box::new(Linear {
+        Ok(FittedModel::Linear(Linear {
             centering: Some(centering),
             weights: model.params().clone(),
             intercept: y_mean,
@@ -126,7 +130,7 @@ impl Algorithm for Lasso {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         _: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
+    ) -> ModelResult<FittedModel> {
         fit_elastic_net(float(params, "alpha")?, 1.0, x, y)
     }
 }
@@ -153,7 +157,7 @@ impl Algorithm for ElasticNet {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         _: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
+    ) -> ModelResult<FittedModel> {
         fit_elastic_net(float(params, "alpha")?, float(params, "l1_ratio")?, x, y)
     }
 }
@@ -166,7 +170,7 @@ fn fit_elastic_net(
     l1_ratio: f64,
     x: ArrayView2<f64>,
     y: ArrayView1<f64>,
-) -> ModelResult<Box<dyn Fitted>> {
+) -> ModelResult<FittedModel> {
     let (centering, centred_x, centred_y, y_mean) = centre(x, y)?;
     let (design, targets, penalty) = compress(centred_x, centred_y, alpha)?;
     let model = ElasticNetParams::new()
@@ -177,7 +181,7 @@ fn fit_elastic_net(
         .max_iterations(CD_MAX_ITERATIONS)
         .fit(&DatasetBase::new(design, targets))
         .map_err(|e| format!("coordinate descent failed: {e}"))?;
-    Ok(Box::new(Linear {
+    Ok(FittedModel::Linear(Linear {
         centering: Some(centering),
         weights: model.hyperplane().clone(),
         intercept: y_mean,
@@ -221,14 +225,15 @@ fn compress(
 }
 
 /// A linear model: `(x - means) . weights + intercept`.
-struct Linear {
+#[derive(Serialize, Deserialize)]
+pub struct Linear {
     centering: Option<Centering>,
     weights: Array1<f64>,
     intercept: f64,
 }
 
-impl Fitted for Linear {
-    fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
+impl Linear {
+    pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         let pred = match &self.centering {
             Some(c) => c.apply(x).dot(&self.weights),
             None => x.dot(&self.weights),
@@ -264,7 +269,7 @@ impl Algorithm for Svr {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         _: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
+    ) -> ModelResult<FittedModel> {
         let (c, epsilon) = (float(params, "c")?, float(params, "epsilon")?);
         let mean = y.mean().ok_or("no training rows")?;
         let std = y.std(0.0);
@@ -278,18 +283,19 @@ impl Algorithm for Svr {
             .shrinking(false)
             .fit(&DatasetBase::new(x.to_owned(), scaled_y))
             .map_err(|e| format!("SVR solver failed: {e}"))?;
-        Ok(Box::new(FittedSvr { model, mean, std }))
+        Ok(FittedModel::Svr(FittedSvr { model, mean, std }))
     }
 }
 
-struct FittedSvr {
+#[derive(Serialize, Deserialize)]
+pub struct FittedSvr {
     model: Svm<f64, f64>,
     mean: f64,
     std: f64,
 }
 
-impl Fitted for FittedSvr {
-    fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
+impl FittedSvr {
+    pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         let pred: Array1<f64> = self.model.predict(&x);
         Ok(pred.into_iter().map(|p| p * self.std + self.mean).collect())
     }

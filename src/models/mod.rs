@@ -1,7 +1,7 @@
-//! Algorithms: one object-safe trait for "an algorithm with a grid that can fit", one for "a
-//! fitted model that can predict", and a registry. Each backend crate is wrapped in its own file,
-//! the only place that imports it; adding an algorithm is one struct there and one line in
-//! [`registry`].
+//! Algorithms: one object-safe trait for "an algorithm with a grid that can fit", an enum of
+//! fitted models that can predict and be saved as plain data, and a registry. Each backend crate
+//! is wrapped in its own file, the only place that imports it; adding an algorithm is one struct
+//! there and one line in [`registry`] (and a variant of [`FittedModel`] for a new kind of model).
 
 mod baseline;
 mod forust;
@@ -72,12 +72,33 @@ pub trait Algorithm: Send + Sync {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         seed: u64,
-    ) -> ModelResult<Box<dyn Fitted>>;
+    ) -> ModelResult<FittedModel>;
 }
 
-/// A fitted model.
-pub trait Fitted: Send + Sync {
-    fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>>;
+/// A fitted model of any algorithm. It is plain data: saving it writes numbers, loading it
+/// runs no code from the file.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", content = "state", rename_all = "snake_case")]
+pub enum FittedModel {
+    /// The same prediction for every row.
+    Constant(f64),
+    Linear(linfa::Linear),
+    Svr(linfa::FittedSvr),
+    Smartcore(smartcore::Model),
+    Boosting(forust::Booster),
+}
+
+impl FittedModel {
+    /// One prediction per row of `x` (rows x the features the model was fitted on).
+    pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
+        match self {
+            FittedModel::Constant(v) => Ok(vec![*v; x.nrows()]),
+            FittedModel::Linear(m) => m.predict(x),
+            FittedModel::Svr(m) => m.predict(x),
+            FittedModel::Smartcore(m) => m.predict(x),
+            FittedModel::Boosting(m) => m.predict(x),
+        }
+    }
 }
 
 /// Every algorithm, in listing order.

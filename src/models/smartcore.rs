@@ -1,6 +1,7 @@
 //! The smartcore backend: decision tree, random forest, extra trees and k-nearest neighbours.
 
 use ndarray::{ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
 use smartcore::ensemble::extra_trees_regressor::{
     ExtraTreesRegressor, ExtraTreesRegressorParameters,
 };
@@ -16,8 +17,8 @@ use smartcore::tree::decision_tree_regressor::{
 };
 
 use super::{
-    float, floats, grid, int, ints, optional_int, row_limit, texts, Algorithm, Fitted, ModelResult,
-    Params,
+    float, floats, grid, int, ints, optional_int, row_limit, texts, Algorithm, FittedModel,
+    ModelResult, Params,
 };
 
 /// Trees in each forest.
@@ -40,7 +41,8 @@ pub struct Forest {
 }
 pub struct Knn;
 
-enum Model {
+#[derive(Serialize, Deserialize)]
+pub enum Model {
     Tree(DecisionTreeRegressor<f64, f64, Matrix, Vec<f64>>),
     Forest(RandomForestRegressor<f64, f64, Matrix, Vec<f64>>),
     ExtraTrees(ExtraTreesRegressor<f64, f64, Matrix, Vec<f64>>),
@@ -52,10 +54,8 @@ fn matrix(x: ArrayView2<f64>) -> ModelResult<Matrix> {
         .map_err(|e| e.to_string())
 }
 
-fn fitted(model: Result<Model, smartcore::error::Failed>) -> ModelResult<Box<dyn Fitted>> {
-    model
-        .map(|m| Box::new(m) as Box<dyn Fitted>)
-        .map_err(|e| e.to_string())
+fn fitted(model: Result<Model, smartcore::error::Failed>) -> ModelResult<FittedModel> {
+    model.map(FittedModel::Smartcore).map_err(|e| e.to_string())
 }
 
 /// Features tried per split: a fraction of the columns, at least one.
@@ -89,7 +89,7 @@ impl Algorithm for DecisionTree {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         seed: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
+    ) -> ModelResult<FittedModel> {
         let parameters = DecisionTreeRegressorParameters {
             max_depth: max_depth(params)?,
             min_samples_leaf: int(params, "min_samples_leaf")?,
@@ -138,7 +138,7 @@ impl Algorithm for Forest {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         seed: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
+    ) -> ModelResult<FittedModel> {
         let (min_samples_leaf, n_trees) =
             (int(params, "min_samples_leaf")?, int(params, "n_trees")?);
         let m = Some(features_per_split(params, x.ncols())?);
@@ -202,7 +202,7 @@ impl Algorithm for Knn {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         _: u64,
-    ) -> ModelResult<Box<dyn Fitted>> {
+    ) -> ModelResult<FittedModel> {
         let k = int(params, "k")?.min(x.nrows());
         let weight = match params.get("weights").map(|p| p.to_string()).as_deref() {
             Some("distance") => KNNWeightFunction::Distance,
@@ -216,8 +216,8 @@ impl Algorithm for Knn {
     }
 }
 
-impl Fitted for Model {
-    fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
+impl Model {
+    pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         let result = match self {
             Model::Tree(m) => m.predict(&matrix(x)?),
             Model::Forest(m) => m.predict(&matrix(x)?),

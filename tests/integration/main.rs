@@ -3,4 +3,5 @@
 mod cli;
 mod common;
 mod datasets;
+mod model;
 mod reference;
