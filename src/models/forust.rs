@@ -58,7 +58,7 @@ impl Algorithm for GradientBoosting {
         booster
             .fit(&matrix, &y, &weights, None)
             .map_err(|e| format!("gradient boosting failed: {e}"))?;
-        Ok(FittedModel::Boosting(Booster(booster)))
+        Ok(FittedModel::Boosting(Box::new(Booster(booster))))
     }
 }
 

@@ -283,7 +283,7 @@ impl Algorithm for Svr {
             .shrinking(false)
             .fit(&DatasetBase::new(x.to_owned(), scaled_y))
             .map_err(|e| format!("SVR solver failed: {e}"))?;
-        Ok(FittedModel::Svr(FittedSvr { model, mean, std }))
+        Ok(FittedModel::Svr(Box::new(FittedSvr { model, mean, std })))
     }
 }
 

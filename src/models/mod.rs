@@ -83,9 +83,9 @@ pub enum FittedModel {
     /// The same prediction for every row.
     Constant(f64),
     Linear(linfa::Linear),
-    Svr(linfa::FittedSvr),
+    Svr(Box<linfa::FittedSvr>),
     Smartcore(smartcore::Model),
-    Boosting(forust::Booster),
+    Boosting(Box<forust::Booster>),
 }
 
 impl FittedModel {
