@@ -20,6 +20,7 @@ pub mod preprocess;
 pub mod profile;
 pub mod sweep;
 pub mod table;
+pub mod tracking;
 
 pub use compare::{Compare, DEFAULT_SEED};
 pub use error::{Error, Result};

@@ -1,13 +1,16 @@
-//! The `automl` command: turns flags into a validated [`automl::Compare`] and runs it.
-//! Exit codes: 0 success, 1 internal error, 2 bad input or usage.
+//! The `automl` command: turns flags into library calls. `compare` runs an [`automl::Compare`],
+//! saves the run folder and logs the run to MLflow; `predict` loads an [`automl::Model`];
+//! `runs` lists tracked compares. Exit codes: 0 success, 1 internal error, 2 bad input or usage.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use automl::models::{format_params, registry};
-use automl::{output, Compare, CsvOptions, Metric};
+use automl::output::Keep;
+use automl::tracking::{self, file_store, rest};
+use automl::{output, Compare, CsvOptions, Metric, Model};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -26,8 +29,78 @@ struct Cli {
 enum Command {
     /// Profile a CSV, cross-validate every algorithm x setting, print and save the leaderboard.
     Compare(CompareArgs),
+    /// Predict with an exported model: one prediction per row of a CSV.
+    Predict(PredictArgs),
+    /// List tracked compares, newest first: run id, date, data, rows, best model, its score.
+    Runs(RunsArgs),
     /// List the algorithms: id, name, backend and default grid.
     Models,
+}
+
+/// Where runs are tracked.
+#[derive(clap::Args)]
+struct Tracking {
+    /// MLflow file store that runs are logged to.
+    #[arg(long, env = "AUTOML_TRACKING_DIR", default_value = "mlruns")]
+    tracking_dir: PathBuf,
+    /// Log to a running MLflow tracking server instead (http://HOST:PORT).
+    #[arg(long, env = "MLFLOW_TRACKING_URI")]
+    tracking_uri: Option<String>,
+    /// MLflow experiment name.
+    #[arg(long, env = "MLFLOW_EXPERIMENT_NAME", default_value = tracking::DEFAULT_EXPERIMENT)]
+    experiment: String,
+}
+
+impl Tracking {
+    /// The server URI, or `None` for the file store. A `file:` URI names a file store.
+    fn server(&self) -> Option<&str> {
+        self.tracking_uri
+            .as_deref()
+            .filter(|u| !u.is_empty() && !u.starts_with("file:"))
+    }
+
+    fn store(&self) -> PathBuf {
+        match self
+            .tracking_uri
+            .as_deref()
+            .and_then(|u| u.strip_prefix("file:"))
+        {
+            Some(path) => PathBuf::from(path.trim_start_matches("//")),
+            None => self.tracking_dir.clone(),
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct PredictArgs {
+    /// CSV file with the model's input columns (extra columns are ignored).
+    data: PathBuf,
+    /// A run folder, a model.automl file, or runs:/RUN_ID from `automl runs`.
+    #[arg(long, short)]
+    model: String,
+    /// Output CSV [default: standard output].
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Keep every input column in the output, before the prediction.
+    #[arg(long, conflicts_with = "id")]
+    keep: bool,
+    /// Keep this identifying column in the output, before the prediction.
+    #[arg(long)]
+    id: Option<String>,
+    /// Field delimiter of the input (one character; `\t` for tab).
+    #[arg(long, default_value = ",")]
+    sep: String,
+    #[command(flatten)]
+    tracking: Tracking,
+}
+
+#[derive(clap::Args)]
+struct RunsArgs {
+    /// Most runs listed.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    #[command(flatten)]
+    tracking: Tracking,
 }
 
 #[derive(clap::Args)]
@@ -67,6 +140,15 @@ struct CompareArgs {
     /// Output folder [default: a new folder under ./automl-runs/].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Refit this many of the best candidates on all rows and save them (model.automl,
+    /// model-2.automl, ...); 0 saves none.
+    #[arg(long, default_value_t = 1)]
+    export_top: usize,
+    /// Do not log the run to MLflow.
+    #[arg(long)]
+    no_track: bool,
+    #[command(flatten)]
+    tracking: Tracking,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -97,6 +179,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compare(args) => compare(args),
+        Command::Predict(args) => predict(args),
+        Command::Runs(args) => runs(args),
         Command::Models => {
             models();
             Ok(())
@@ -123,9 +207,16 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         .include(args.include.clone())
         .exclude(args.exclude.clone())
         .ignore(args.ignore.clone())
+        .export_top(args.export_top)
         .csv_options(CsvOptions {
             separator: parse_separator(&args.sep)?,
         });
+    let server = args.tracking.server().filter(|_| !args.no_track);
+    if let Some(uri) = server {
+        rest::check(uri, &args.tracking.experiment)
+            .context("checking the tracking server before the compare")?;
+    }
+    let start_ms = tracking::now_ms();
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -166,8 +257,11 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| output::new_run_dir(&PathBuf::from("automl-runs"), &args.data));
     let written = output::write_run(&dir, &board).context("saving the run")?;
-    for path in written {
+    for path in &written {
         println!("wrote {}", path.display());
+    }
+    for error in &board.export_errors {
+        eprintln!("warning: {error}");
     }
     if let Some(best) = board.best() {
         println!(
@@ -177,6 +271,132 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
             best.name
         );
     }
+    if args.no_track {
+        return Ok(());
+    }
+    let command: Vec<String> = std::env::args().collect();
+    let source = tracking::Source::for_file(&args.data, shell_words(&command))?;
+    let record = tracking::record(&board, &source, start_ms, &written)?;
+    let experiment = &args.tracking.experiment;
+    let saved_note = || format!("logging the run (its files are in {})", dir.display());
+    let logged = match server {
+        Some(uri) => {
+            let (logged, problems) =
+                rest::log(uri, experiment, &record).with_context(saved_note)?;
+            for problem in problems {
+                eprintln!("warning: {problem}");
+            }
+            logged
+        }
+        None => {
+            file_store::log(&args.tracking.store(), experiment, &record).with_context(saved_note)?
+        }
+    };
+    println!(
+        "tracked: run {} ({} candidate runs) in experiment '{experiment}': {}",
+        logged.run_id,
+        record.children.len(),
+        logged.location
+    );
+    if board.best().is_some() && !board.models.is_empty() {
+        println!(
+            "predict: automl predict --model {} NEW.csv",
+            dir.join(automl::model::MODEL_FILE).display()
+        );
+    }
+    Ok(())
+}
+
+/// The command line, with arguments quoted where a shell would need it.
+fn shell_words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn predict(args: PredictArgs) -> anyhow::Result<()> {
+    let path = match args.model.strip_prefix("runs:/") {
+        Some(id) => file_store::find_run(&args.tracking.store(), id.trim_end_matches('/'))?,
+        None => PathBuf::from(&args.model),
+    };
+    let model = Model::load(&path)?;
+    let options = CsvOptions {
+        separator: parse_separator(&args.sep)?,
+    };
+    let frame = automl::load::read_csv(&args.data, &options)?;
+    let predictions = model.predict(&frame)?;
+    for warning in &predictions.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let keep = match (&args.id, args.keep) {
+        (Some(id), _) => Keep::Id(id.clone()),
+        (None, true) => Keep::All,
+        (None, false) => Keep::None,
+    };
+    let rows = predictions.values.len();
+    let mut out = output::predictions_frame(&frame, predictions.values, &keep, &model.target)?;
+    match &args.out {
+        Some(file) => {
+            output::write_atomic(file, |w| output::write_frame_csv(&mut out, w))?;
+            eprintln!("model: {model}");
+            eprintln!("wrote {rows} predictions to {}", file.display());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            output::write_frame_csv(&mut out, &mut stdout)
+                .and_then(|()| stdout.flush())
+                .context("writing predictions to standard output")?;
+        }
+    }
+    Ok(())
+}
+
+fn runs(args: RunsArgs) -> anyhow::Result<()> {
+    if let Some(uri) = args.tracking.server() {
+        anyhow::bail!(automl::Error::InvalidSetting(format!(
+            "`automl runs` reads a file store; for the server at {uri}, open its UI"
+        )));
+    }
+    let store = args.tracking.store();
+    let runs = file_store::list_runs(&store, &args.tracking.experiment)?;
+    if runs.is_empty() {
+        println!("no runs in experiment '{}'", args.tracking.experiment);
+        return Ok(());
+    }
+    println!(
+        "{:<32}  {:<16}  {:<8}  {:<20}  {:>7}  {:<44}  score",
+        "run id", "started (UTC)", "status", "data", "rows", "best model"
+    );
+    for run in runs.iter().take(args.limit) {
+        let started = chrono::DateTime::from_timestamp_millis(run.start_ms)
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let score = run
+            .score
+            .map(|s| format!("{} {s:.4}", run.sort))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<32}  {:<16}  {:<8}  {:<20}  {:>7}  {:<44}  {score}",
+            run.run_id, started, run.status, run.data, run.rows, run.best
+        );
+    }
+    if runs.len() > args.limit {
+        println!("... {} more (--limit)", runs.len() - args.limit);
+    }
+    println!(
+        "predict with a run's model: automl predict --model runs:/RUN_ID --tracking-dir {} NEW.csv",
+        store.display()
+    );
     Ok(())
 }
 

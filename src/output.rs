@@ -3,9 +3,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use polars::prelude::{Column, CsvWriter, DataFrame, SerWriter};
+
 use crate::error::{Error, Result};
 use crate::leaderboard::{self, Leaderboard};
 use crate::model::MODEL_FILE;
+use crate::profile::missing_column;
 
 /// Writes `path` atomically with what `fill` writes.
 pub fn write_atomic(
@@ -20,7 +23,11 @@ pub fn write_atomic(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| error(&e))?;
+    let mut builder = tempfile::Builder::new();
+    // Readable by others, as a plainly created file would be (temporary files default to 0600).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut file = builder.tempfile_in(dir).map_err(|e| error(&e))?;
     fill(file.as_file_mut()).map_err(|e| error(&e))?;
     file.as_file_mut().sync_all().map_err(|e| error(&e))?;
     file.persist(path).map_err(|e| error(&e.error))?;
@@ -80,4 +87,55 @@ pub fn write_run(dir: &Path, board: &Leaderboard) -> Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// Which input columns go with the predictions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keep {
+    /// The prediction only.
+    None,
+    /// Every input column, then the prediction.
+    All,
+    /// One identifying column, then the prediction.
+    Id(String),
+}
+
+/// The predictions as a table: the kept input columns and a `prediction` column (named
+/// `predicted_<target>` if the input already has a `prediction` column).
+pub fn predictions_frame(
+    frame: &DataFrame,
+    values: Vec<f64>,
+    keep: &Keep,
+    target: &str,
+) -> Result<DataFrame> {
+    let mut columns: Vec<Column> = match keep {
+        Keep::None => Vec::new(),
+        Keep::All => frame.columns().to_vec(),
+        Keep::Id(id) => {
+            let column = frame.column(id).map_err(|_| {
+                let names: Vec<&str> = frame
+                    .get_column_names()
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect();
+                missing_column(&names, id, "--id column", "is not in the data")
+            })?;
+            vec![column.clone()]
+        }
+    };
+    let name = if columns.iter().any(|c| c.name() == "prediction") {
+        format!("predicted_{target}")
+    } else {
+        "prediction".to_string()
+    };
+    columns.push(Column::new(name.into(), values));
+    DataFrame::new(frame.height(), columns).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Writes a table as CSV to `w`; floats keep every digit, so they read back to the same bits.
+pub fn write_frame_csv(frame: &mut DataFrame, w: &mut dyn Write) -> std::io::Result<()> {
+    CsvWriter::new(w)
+        .include_header(true)
+        .finish(frame)
+        .map_err(std::io::Error::other)
 }

@@ -18,11 +18,24 @@ pub fn data_file(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The `automl` binary, quiet, without inherited thread settings.
+/// The `automl` binary, without inherited thread or tracking settings. Runs are tracked in a
+/// fresh folder under the target directory, never in the working directory.
 pub fn automl() -> Command {
     let mut cmd = Command::cargo_bin("automl").expect("the binary is built");
-    cmd.env_remove("RAYON_NUM_THREADS");
+    cmd.env_remove("RAYON_NUM_THREADS")
+        .env_remove("MLFLOW_TRACKING_URI")
+        .env_remove("MLFLOW_EXPERIMENT_NAME")
+        .env("AUTOML_TRACKING_DIR", scratch_dir("mlruns"));
     cmd
+}
+
+/// A new empty folder under the target directory, kept after the test for inspection.
+pub fn scratch_dir(prefix: &str) -> PathBuf {
+    tempfile::Builder::new()
+        .prefix(&format!("{prefix}-"))
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("a scratch folder")
+        .keep()
 }
 
 /// Reads a CSV into rows of fields.

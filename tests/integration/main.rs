@@ -5,3 +5,4 @@ mod common;
 mod datasets;
 mod model;
 mod reference;
+mod tracking;

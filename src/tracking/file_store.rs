@@ -1,0 +1,331 @@
+//! MLflow's file-store layout (`./mlruns`), as MLflow 3 reads it (`../shared/tools/MLFLOW.md`):
+//!
+//! ```text
+//! mlruns/<experiment id>/meta.yaml
+//! mlruns/<experiment id>/<run id>/meta.yaml, params/<key>, tags/<key>, metrics/<key>, artifacts/
+//! ```
+//!
+//! Runs are written into a staging folder beside the store and renamed into it, so the store
+//! never holds half a run. Reading is done here too: `automl runs` and `--model runs:/<id>`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{random_hex, Logged, Record, Run};
+use crate::error::{Error, Result};
+use crate::output::{create_dir, write_atomic};
+
+/// Writes `record` into the store at `root` under `experiment` (created if needed).
+pub fn log(root: &Path, experiment: &str, record: &Record) -> Result<Logged> {
+    let root = open_store(root)?;
+    let experiment_id = match find_experiment(&root, experiment)? {
+        Some(id) => id,
+        None => create_experiment(&root, experiment)?,
+    };
+    let staging_parent = root.parent().unwrap_or(Path::new("."));
+    let staging = tempfile::Builder::new()
+        .prefix(".automl-staging-")
+        .tempdir_in(staging_parent)
+        .map_err(|e| write_error(staging_parent, e))?;
+    let parent_id = random_hex(16);
+    let mut runs = vec![(parent_id.clone(), &record.parent, None)];
+    for child in &record.children {
+        runs.push((random_hex(16), child, Some(parent_id.as_str())));
+    }
+    for (id, run, parent) in &runs {
+        let final_dir = root.join(&experiment_id).join(id);
+        write_run(
+            &staging.path().join(id),
+            &final_dir,
+            &experiment_id,
+            id,
+            run,
+            *parent,
+        )?;
+    }
+    // Children first: the parent, which `automl runs` lists, appears last, complete.
+    for (id, _, _) in runs.iter().rev() {
+        let to = root.join(&experiment_id).join(id);
+        std::fs::rename(staging.path().join(id), &to).map_err(|e| write_error(&to, e))?;
+    }
+    Ok(Logged {
+        location: root
+            .join(&experiment_id)
+            .join(&parent_id)
+            .display()
+            .to_string(),
+        experiment_id,
+        run_id: parent_id,
+    })
+}
+
+fn write_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// Creates the store if needed (with `.trash` and the conventional Default experiment `0`) and
+/// returns its absolute path.
+fn open_store(root: &Path) -> Result<PathBuf> {
+    if root.exists() && !root.is_dir() {
+        return Err(Error::InvalidSetting(format!(
+            "--tracking-dir {} is a file; give a folder (MLflow's ./mlruns)",
+            root.display()
+        )));
+    }
+    create_dir(&root.join(".trash"))?;
+    let root = std::fs::canonicalize(root).map_err(|e| write_error(root, e))?;
+    let default = root.join("0");
+    if !default.join("meta.yaml").exists() && find_experiment(&root, "Default")?.is_none() {
+        write_experiment(&root, "0", "Default")?;
+    }
+    Ok(root)
+}
+
+fn create_experiment(root: &Path, name: &str) -> Result<String> {
+    use rand::Rng;
+    // MLflow's file store uses 18 random digits.
+    let id = rand::thread_rng()
+        .gen_range(100_000_000_000_000_000u64..1_000_000_000_000_000_000)
+        .to_string();
+    write_experiment(root, &id, name)?;
+    Ok(id)
+}
+
+fn write_experiment(root: &Path, id: &str, name: &str) -> Result<()> {
+    let dir = root.join(id);
+    create_dir(&dir)?;
+    let now = super::now_ms();
+    let meta = format!(
+        "artifact_location: {}\ncreation_time: {now}\nexperiment_id: '{id}'\n\
+         last_update_time: {now}\nlifecycle_stage: active\nname: {}\n",
+        quote(&file_uri(&dir)),
+        quote(name)
+    );
+    write_atomic(&dir.join("meta.yaml"), |w| w.write_all(meta.as_bytes()))
+}
+
+/// Writes one run's folder at `dir`; paths inside refer to where it will be, `final_dir`.
+fn write_run(
+    dir: &Path,
+    final_dir: &Path,
+    experiment_id: &str,
+    run_id: &str,
+    run: &Run,
+    parent: Option<&str>,
+) -> Result<()> {
+    for sub in ["params", "tags", "metrics", "artifacts"] {
+        create_dir(&dir.join(sub))?;
+    }
+    let write = |path: PathBuf, text: &str| {
+        if let Some(parent) = path.parent() {
+            create_dir(parent)?;
+        }
+        std::fs::write(&path, text).map_err(|e| write_error(&path, e))
+    };
+    for (key, value) in &run.params {
+        write(dir.join("params").join(key), value)?;
+    }
+    let parent_tag = parent.map(|p| ("mlflow.parentRunId".to_string(), p.to_string()));
+    for (key, value) in run.tags.iter().chain(&parent_tag) {
+        write(dir.join("tags").join(key), value)?;
+    }
+    for (key, value) in &run.metrics {
+        write(
+            dir.join("metrics").join(key),
+            &format!("{} {value} 0\n", run.end_ms),
+        )?;
+    }
+    for artifact in &run.artifacts {
+        let path = dir.join("artifacts").join(&artifact.path);
+        if let Some(parent) = path.parent() {
+            create_dir(parent)?;
+        }
+        std::fs::write(&path, &artifact.bytes).map_err(|e| write_error(&path, e))?;
+    }
+    let meta = format!(
+        "artifact_uri: {}\nend_time: {}\nentry_point_name: ''\nexperiment_id: '{experiment_id}'\n\
+         lifecycle_stage: active\nrun_id: {run_id}\nrun_name: {}\nsource_name: ''\n\
+         source_type: 4\nsource_version: ''\nstart_time: {}\nstatus: {}\ntags: []\nuser_id: {}\n",
+        quote(&file_uri(&final_dir.join("artifacts"))),
+        run.end_ms,
+        quote(&run.name),
+        run.start_ms,
+        run.status.code(),
+        quote(&run.user),
+    );
+    write(dir.join("meta.yaml"), &meta)
+}
+
+/// A YAML scalar: JSON's double-quoted string, which YAML reads unchanged.
+fn quote(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+fn file_uri(path: &Path) -> String {
+    url::Url::from_file_path(path)
+        .map(String::from)
+        .unwrap_or_else(|_| format!("file://{}", path.display()))
+}
+
+/// The `key: value` scalars of a meta.yaml (as MLflow or automl wrote it), unquoted.
+fn read_meta(path: &Path) -> Option<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(
+        text.lines()
+            .filter(|l| !l.starts_with(' '))
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), unquote(v.trim())))
+            .collect(),
+    )
+}
+
+fn unquote(v: &str) -> String {
+    if v.starts_with('"') {
+        serde_json::from_str(v).unwrap_or_else(|_| v.to_string())
+    } else if let Some(inner) = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        inner.replace("''", "'")
+    } else {
+        v.to_string()
+    }
+}
+
+/// The id of the active experiment called `name`, if the store has one.
+pub fn find_experiment(root: &Path, name: &str) -> Result<Option<String>> {
+    let entries = match std::fs::read_dir(root) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Io {
+                path: root.to_path_buf(),
+                source,
+            })
+        }
+    };
+    for entry in entries.flatten() {
+        let Some(meta) = read_meta(&entry.path().join("meta.yaml")) else {
+            continue;
+        };
+        if meta.get("name").map(String::as_str) == Some(name)
+            && meta.get("lifecycle_stage").map(String::as_str) != Some("deleted")
+        {
+            return Ok(Some(entry.file_name().to_string_lossy().into_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// A compare as `automl runs` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub start_ms: i64,
+    pub status: String,
+    pub data: String,
+    pub rows: String,
+    pub best: String,
+    pub sort: String,
+    /// The winner's score on the ranking metric.
+    pub score: Option<f64>,
+    pub path: PathBuf,
+}
+
+/// The compares (parent runs) of `experiment` in the store at `root`, newest first.
+pub fn list_runs(root: &Path, experiment: &str) -> Result<Vec<RunSummary>> {
+    if !root.is_dir() {
+        return Err(Error::InvalidSetting(format!(
+            "no tracking folder at {}; run `automl compare` first or pass --tracking-dir",
+            root.display()
+        )));
+    }
+    let Some(id) = find_experiment(root, experiment)? else {
+        return Err(Error::InvalidSetting(format!(
+            "no experiment '{experiment}' in {}; pass --experiment",
+            root.display()
+        )));
+    };
+    let dir = root.join(&id);
+    let mut runs = Vec::new();
+    for entry in std::fs::read_dir(&dir)
+        .map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?
+        .flatten()
+    {
+        let path = entry.path();
+        let Some(meta) = read_meta(&path.join("meta.yaml")) else {
+            continue;
+        };
+        let tag = |k: &str| std::fs::read_to_string(path.join("tags").join(k)).ok();
+        if tag("mlflow.parentRunId").is_some() || !meta.contains_key("run_id") {
+            continue;
+        }
+        let param = |k: &str| std::fs::read_to_string(path.join("params").join(k)).ok();
+        let sort = param("sort").unwrap_or_else(|| "rmse".into());
+        let score = std::fs::read_to_string(path.join("metrics").join(&sort))
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .last()
+                    .and_then(|l| l.split(' ').nth(1))
+                    .and_then(|v| v.parse().ok())
+            });
+        let status = match meta.get("status").map(String::as_str) {
+            Some("1") => "running",
+            Some("3") => "finished",
+            Some("4") => "failed",
+            Some("5") => "killed",
+            _ => "?",
+        };
+        runs.push(RunSummary {
+            run_id: meta.get("run_id").cloned().unwrap_or_default(),
+            start_ms: meta
+                .get("start_time")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0),
+            status: status.to_string(),
+            data: tag("automl.data.path")
+                .map(|p| {
+                    Path::new(&p)
+                        .file_name()
+                        .map_or(p.clone(), |n| n.to_string_lossy().into_owned())
+                })
+                .unwrap_or_else(|| "-".into()),
+            rows: tag("automl.data.rows").unwrap_or_else(|| "-".into()),
+            best: tag("automl.best").unwrap_or_else(|| "-".into()),
+            sort,
+            score,
+            path,
+        });
+    }
+    runs.sort_by(|a, b| {
+        b.start_ms
+            .cmp(&a.start_ms)
+            .then_with(|| a.run_id.cmp(&b.run_id))
+    });
+    Ok(runs)
+}
+
+/// The folder of run `run_id` in any experiment of the store at `root`.
+pub fn find_run(root: &Path, run_id: &str) -> Result<PathBuf> {
+    let not_found = || {
+        Error::InvalidSetting(format!(
+            "no run {run_id} in {}; `automl runs` lists the runs, --tracking-dir picks the store",
+            root.display()
+        ))
+    };
+    if run_id.is_empty() || !run_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::InvalidSetting(format!(
+            "'{run_id}' is not a run id (32 hex digits, as `automl runs` shows)"
+        )));
+    }
+    let entries = std::fs::read_dir(root).map_err(|_| not_found())?;
+    entries
+        .flatten()
+        .map(|e| e.path().join(run_id))
+        .find(|p| p.join("meta.yaml").is_file())
+        .ok_or_else(not_found)
+}

@@ -1,0 +1,389 @@
+//! Run records in MLflow's data model: one parent run per compare (its settings, where the data
+//! came from, the winner's scores, the leaderboard, profile and model as artifacts) and one child
+//! run per candidate. A record is built once from a finished [`Leaderboard`] and then written by
+//! one of two sinks: MLflow's file-store layout ([`file_store`]) or a tracking server's REST API
+//! ([`rest`]). No Python is involved.
+
+pub mod file_store;
+pub mod rest;
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::leaderboard::{Leaderboard, Status};
+use crate::metrics::Metric;
+use crate::model::{sha256_hex, Model, MODEL_FILE};
+use crate::models::format_params;
+
+/// Default experiment name.
+pub const DEFAULT_EXPERIMENT: &str = "automl";
+
+/// Where a compare's data and command came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// The data file, absolute.
+    pub data: PathBuf,
+    /// SHA-256 of the data file's bytes.
+    pub sha256: String,
+    /// The command line, as typed.
+    pub command: String,
+    /// HEAD of the git repository around the working directory, if any.
+    pub git_commit: Option<String>,
+    pub user: String,
+}
+
+impl Source {
+    /// Describes a run on the data file at `data`, started by `command`.
+    pub fn for_file(data: &Path, command: impl Into<String>) -> Result<Source> {
+        let bytes = std::fs::read(data).map_err(|source| Error::Io {
+            path: data.to_path_buf(),
+            source,
+        })?;
+        Ok(Source {
+            data: std::path::absolute(data).unwrap_or_else(|_| data.to_path_buf()),
+            sha256: sha256_hex(&bytes),
+            command: command.into(),
+            git_commit: git_commit(),
+            user: ["USER", "LOGNAME", "USERNAME"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+                .unwrap_or_else(|| "unknown".into()),
+        })
+    }
+}
+
+/// The commit checked out in the working directory's repository, if git is there to say.
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && commit.len() == 40).then_some(commit)
+}
+
+/// MLflow's run statuses that automl uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Finished,
+    Failed,
+}
+
+impl RunStatus {
+    /// The number in a file store's meta.yaml.
+    pub fn code(self) -> u8 {
+        match self {
+            RunStatus::Finished => 3,
+            RunStatus::Failed => 4,
+        }
+    }
+
+    /// The name in the REST API.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Finished => "FINISHED",
+            RunStatus::Failed => "FAILED",
+        }
+    }
+}
+
+/// A file logged with a run, under `path` in its artifact folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artifact {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One run, sink-independent. The parent link is added by the sink, which knows the ids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub name: String,
+    pub status: RunStatus,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub user: String,
+    pub params: Vec<(String, String)>,
+    pub tags: Vec<(String, String)>,
+    /// Final values; non-finite ones are left out.
+    pub metrics: Vec<(String, f64)>,
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A compare as runs: the parent and one child per candidate, in leaderboard order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub parent: Run,
+    pub children: Vec<Run>,
+}
+
+/// Where a record was logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    pub experiment_id: String,
+    pub run_id: String,
+    /// The parent run's folder (file store) or its page (server).
+    pub location: String,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Builds the runs of a finished compare. `files` are the run folder's outputs (leaderboard,
+/// profile), logged as artifacts of the parent; exported models go with the parent (the best)
+/// and with their candidate's child run.
+pub fn record(
+    board: &Leaderboard,
+    source: &Source,
+    start_ms: i64,
+    files: &[PathBuf],
+) -> Result<Record> {
+    let end_ms = now_ms().max(start_ms);
+    let settings = &board.settings;
+    let profile = &board.profile;
+    let tag = |k: &str, v: String| (k.to_string(), v);
+    let common_tags = [
+        tag("mlflow.user", source.user.clone()),
+        tag("mlflow.source.name", "automl".into()),
+        tag("mlflow.source.type", "LOCAL".into()),
+        tag("automl.version", env!("CARGO_PKG_VERSION").into()),
+    ];
+    let git = source
+        .git_commit
+        .iter()
+        .map(|c| tag("mlflow.source.git.commit", c.clone()));
+    let run = |name: String, status, params, tags: Vec<(String, String)>, metrics, artifacts| Run {
+        tags: std::iter::once(tag("mlflow.runName", name.clone()))
+            .chain(common_tags.iter().cloned())
+            .chain(git.clone())
+            .chain(tags)
+            .collect(),
+        name,
+        status,
+        start_ms,
+        end_ms,
+        user: source.user.clone(),
+        params,
+        metrics,
+        artifacts,
+    };
+
+    let model_artifacts = |model: &Model| -> Result<Vec<Artifact>> {
+        Ok(vec![
+            Artifact {
+                path: format!("model/{MODEL_FILE}"),
+                bytes: model.to_bytes()?,
+            },
+            Artifact {
+                path: "model/MLmodel".into(),
+                bytes: mlmodel(model).into_bytes(),
+            },
+        ])
+    };
+
+    let mut children = Vec::with_capacity(board.entries.len());
+    for entry in &board.entries {
+        let mut params = vec![
+            ("algorithm".to_string(), entry.model.clone()),
+            ("backend".to_string(), entry.backend.clone()),
+        ];
+        params.extend(entry.params.iter().map(|(k, v)| (k.clone(), v.to_string())));
+        let mut tags = vec![
+            tag("automl.rank", entry.rank.to_string()),
+            tag("automl.status", entry.status.to_string()),
+            tag("automl.algorithm", entry.name.clone()),
+        ];
+        tags.extend(entry.error.iter().map(|e| tag("automl.error", e.clone())));
+        let mut metrics = metric_values(&entry.metrics);
+        if entry.status == Status::Ok {
+            metrics.push(("fit_seconds".into(), entry.fit_seconds));
+        }
+        let exported = board
+            .models
+            .iter()
+            .find(|m| m.rank == entry.rank && m.algorithm == entry.model);
+        let artifacts = match exported {
+            Some(model) => model_artifacts(model)?,
+            None => Vec::new(),
+        };
+        let status = match entry.status {
+            Status::Failed => RunStatus::Failed,
+            Status::Ok | Status::Skipped => RunStatus::Finished,
+        };
+        let name = format!("{} {}", entry.model, format_params(&entry.params))
+            .trim()
+            .to_string();
+        children.push(run(name, status, params, tags, metrics, artifacts));
+    }
+
+    let data_name = source
+        .data
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.join(",")
+        }
+    };
+    let count = |s: Status| board.entries.iter().filter(|e| e.status == s).count();
+    let params = vec![
+        ("target".to_string(), profile.target.column.name.clone()),
+        ("folds".to_string(), settings.folds.to_string()),
+        ("shuffle".to_string(), settings.shuffle.to_string()),
+        ("seed".to_string(), settings.seed.to_string()),
+        ("sort".to_string(), settings.sort.to_string()),
+        ("export_top".to_string(), settings.export_top.to_string()),
+        ("candidates".to_string(), board.entries.len().to_string()),
+        ("algorithms".to_string(), list(&algorithm_ids(board))),
+        (
+            "features".to_string(),
+            list(&profile.kept().map(|c| c.name.clone()).collect::<Vec<_>>()),
+        ),
+        (
+            "ignored".to_string(),
+            list(
+                &profile
+                    .dropped()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+    ];
+    let best = board.best();
+    let mut tags = vec![
+        tag("automl.role", "compare".into()),
+        tag("automl.data.path", source.data.display().to_string()),
+        tag("automl.data.sha256", source.sha256.clone()),
+        tag("automl.data.rows", profile.rows.to_string()),
+        tag("automl.data.columns", profile.columns.to_string()),
+        tag("automl.seed", settings.seed.to_string()),
+        tag("automl.command", source.command.clone()),
+    ];
+    let mut metrics = vec![
+        ("candidates_scored".to_string(), count(Status::Ok) as f64),
+        (
+            "candidates_failed".to_string(),
+            count(Status::Failed) as f64,
+        ),
+        (
+            "candidates_skipped".to_string(),
+            count(Status::Skipped) as f64,
+        ),
+        (
+            "duration_seconds".to_string(),
+            (end_ms - start_ms) as f64 / 1e3,
+        ),
+    ];
+    let note = match best {
+        Some(best) => {
+            let score = best.metric(settings.sort).map_or(f64::NAN, |s| s.mean);
+            let setting = format!("{} {}", best.model, format_params(&best.params));
+            tags.push(tag("automl.best", setting.trim().to_string()));
+            metrics.extend(metric_values(&best.metrics));
+            format!(
+                "Best of {} candidates on `{data_name}` ({} rows, target `{}`): **{}** ({}), \
+                 CV {} {score:.6}.",
+                board.entries.len(),
+                profile.target.rows_used,
+                profile.target.column.name,
+                setting.trim(),
+                best.name,
+                settings.sort
+            )
+        }
+        None => format!("No candidate scored on `{data_name}`."),
+    };
+    tags.push(tag("mlflow.note.content", note));
+    let mut artifacts = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(file).map_err(|source| Error::Io {
+            path: file.clone(),
+            source,
+        })?;
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !name.ends_with(".automl") {
+            artifacts.push(Artifact { path: name, bytes });
+        }
+    }
+    if let Some(model) = board.models.first() {
+        artifacts.extend(model_artifacts(model)?);
+    }
+    let parent = run(
+        format!("compare {data_name}"),
+        RunStatus::Finished,
+        params,
+        tags,
+        metrics,
+        artifacts,
+    );
+    Ok(Record { parent, children })
+}
+
+fn algorithm_ids(board: &Leaderboard) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for e in &board.entries {
+        if !ids.contains(&e.model) {
+            ids.push(e.model.clone());
+        }
+    }
+    ids
+}
+
+/// Means as `rmse`, standard deviations as `rmse_std`; undefined values left out.
+fn metric_values(stats: &[(Metric, crate::leaderboard::Stat)]) -> Vec<(String, f64)> {
+    stats
+        .iter()
+        .flat_map(|(m, s)| [(m.to_string(), s.mean), (format!("{m}_std"), s.std)])
+        .filter(|(_, v)| v.is_finite())
+        .collect()
+}
+
+/// The `MLmodel` file that lets MLflow list the model: a custom `automl` flavor pointing at
+/// the artifact, and the input signature. Every string is JSON-quoted, which YAML reads as is.
+fn mlmodel(model: &Model) -> String {
+    let q = |s: &str| serde_json::Value::from(s).to_string();
+    let inputs: Vec<serde_json::Value> = model
+        .inputs
+        .iter()
+        .map(|c| {
+            let kind = match c.kind {
+                crate::profile::Kind::Categorical | crate::profile::Kind::Text => "string",
+                crate::profile::Kind::Datetime => "datetime",
+                _ => "double",
+            };
+            serde_json::json!({"type": kind, "name": c.name, "required": true})
+        })
+        .collect();
+    let outputs = serde_json::json!([{"type": "double", "name": model.target, "required": true}]);
+    format!(
+        "artifact_path: model\nflavors:\n  automl:\n    model_file: {}\n    format_version: {}\n    \
+         automl_version: {}\n    algorithm: {}\n    params: {}\nsignature:\n  inputs: {}\n  \
+         outputs: {}\nutc_time_created: {}\n",
+        q(MODEL_FILE),
+        model.format_version,
+        q(&model.automl_version),
+        q(&model.algorithm),
+        q(&format_params(&model.params)),
+        q(&serde_json::Value::from(inputs).to_string()),
+        q(&outputs.to_string()),
+        q(&model.created),
+    )
+}
+
+/// A random id of `bytes` bytes as lowercase hex (32 characters for a run id).
+fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
