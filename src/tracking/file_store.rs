@@ -329,3 +329,41 @@ pub fn find_run(root: &Path, run_id: &str) -> Result<PathBuf> {
         .find(|p| p.join("meta.yaml").is_file())
         .ok_or_else(not_found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_values_read_back_whoever_wrote_them() {
+        for name in ["automl", "it's: \"quoted\"", "two\nlines", "ünïcode"] {
+            assert_eq!(unquote(&quote(name)), name);
+        }
+        // As MLflow writes them.
+        assert_eq!(unquote("'123'"), "123");
+        assert_eq!(unquote("'it''s'"), "it's");
+        assert_eq!(unquote("Default"), "Default");
+    }
+
+    #[test]
+    fn experiments_are_found_by_name_and_deleted_ones_skipped() {
+        let root = tempfile::tempdir().unwrap();
+        write_experiment(root.path(), "7", "mine").unwrap();
+        assert_eq!(
+            find_experiment(root.path(), "mine").unwrap(),
+            Some("7".into())
+        );
+        assert_eq!(find_experiment(root.path(), "other").unwrap(), None);
+        let meta = root.path().join("7/meta.yaml");
+        let text = std::fs::read_to_string(&meta).unwrap();
+        std::fs::write(&meta, text.replace("active", "deleted")).unwrap();
+        assert_eq!(find_experiment(root.path(), "mine").unwrap(), None);
+    }
+
+    #[test]
+    fn run_ids_cannot_leave_the_store() {
+        let root = tempfile::tempdir().unwrap();
+        let e = find_run(root.path(), "../../etc").unwrap_err().to_string();
+        assert!(e.contains("not a run id"), "{e}");
+    }
+}

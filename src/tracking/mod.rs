@@ -18,6 +18,9 @@ use crate::models::format_params;
 
 /// Default experiment name.
 pub const DEFAULT_EXPERIMENT: &str = "automl";
+/// MLflow's longest param and tag values; longer ones are cut (a server refuses them).
+const MAX_PARAM_CHARS: usize = 6000;
+const MAX_TAG_CHARS: usize = 8000;
 
 /// Where a compare's data and command came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,18 +159,27 @@ pub fn record(
         .git_commit
         .iter()
         .map(|c| tag("mlflow.source.git.commit", c.clone()));
-    let run = |name: String, status, params, tags: Vec<(String, String)>, metrics, artifacts| Run {
+    let run = |name: String,
+               status,
+               params: Vec<(String, String)>,
+               tags: Vec<(String, String)>,
+               metrics,
+               artifacts| Run {
         tags: std::iter::once(tag("mlflow.runName", name.clone()))
             .chain(common_tags.iter().cloned())
             .chain(git.clone())
             .chain(tags)
+            .map(|(k, v)| (k, clip(v, MAX_TAG_CHARS)))
+            .collect(),
+        params: params
+            .into_iter()
+            .map(|(k, v)| (k, clip(v, MAX_PARAM_CHARS)))
             .collect(),
         name,
         status,
         start_ms,
         end_ms,
         user: source.user.clone(),
-        params,
         metrics,
         artifacts,
     };
@@ -329,6 +341,16 @@ pub fn record(
     Ok(Record { parent, children })
 }
 
+/// `value` cut to at most `max` characters, ending in "..." when cut.
+fn clip(value: String, max: usize) -> String {
+    if value.chars().count() <= max {
+        return value;
+    }
+    let mut cut: String = value.chars().take(max - 3).collect();
+    cut.push_str("...");
+    cut
+}
+
 fn algorithm_ids(board: &Leaderboard) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for e in &board.entries {
@@ -386,4 +408,18 @@ fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut buf);
     buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_clipped_to_mlflow_limits() {
+        assert_eq!(clip("abc".into(), 5), "abc");
+        let long = "é".repeat(7000);
+        let cut = clip(long, MAX_PARAM_CHARS);
+        assert_eq!(cut.chars().count(), MAX_PARAM_CHARS);
+        assert!(cut.ends_with("..."));
+    }
 }
