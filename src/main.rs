@@ -52,21 +52,21 @@ struct Tracking {
 }
 
 impl Tracking {
-    /// The server URI, or `None` for the file store. A `file:` URI names a file store.
+    /// The server URI, or `None` for a file store. As in MLflow, a `file:` URI or a plain path
+    /// names a file store.
     fn server(&self) -> Option<&str> {
         self.tracking_uri
             .as_deref()
-            .filter(|u| !u.is_empty() && !u.starts_with("file:"))
+            .filter(|u| u.contains("://") && !u.starts_with("file:"))
     }
 
     fn store(&self) -> PathBuf {
-        match self
-            .tracking_uri
-            .as_deref()
-            .and_then(|u| u.strip_prefix("file:"))
-        {
-            Some(path) => PathBuf::from(path.trim_start_matches("//")),
-            None => self.tracking_dir.clone(),
+        match self.tracking_uri.as_deref() {
+            Some(uri) if !uri.is_empty() && self.server().is_none() => {
+                let path = uri.strip_prefix("file:").unwrap_or(uri);
+                PathBuf::from(path.strip_prefix("//").unwrap_or(path))
+            }
+            _ => self.tracking_dir.clone(),
         }
     }
 }

@@ -453,3 +453,35 @@ fn compare_logs_to_a_tracking_server() {
         .collect();
     assert!(files.contains(&"model/model.automl"), "{files:?}");
 }
+
+#[test]
+fn tracking_uris_name_a_store_or_a_server() {
+    // A file: URI is a file store, as in MLflow.
+    let (out, store) = (scratch_dir("run"), scratch_dir("mlruns"));
+    let uri = format!("file://{}", store.display());
+    compare(&out, &scratch_dir("unused"), &["--tracking-uri", &uri]);
+    assert_eq!(sub_dirs(&store).len(), 2);
+
+    // An unreachable server fails before the sweep, leaving no run folder.
+    let out = scratch_dir("run").join("never");
+    automl()
+        .args(["compare", "--target", "progression", "--quiet", "--out"])
+        .arg(&out)
+        .args(["--tracking-uri", "http://127.0.0.1:9"])
+        .arg(dataset("diabetes.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "checking the tracking server before the compare",
+        ))
+        .stderr(predicate::str::contains("http://127.0.0.1:9"));
+    assert!(!out.exists());
+
+    automl()
+        .args(["compare", "--target", "progression", "--quiet"])
+        .args(["--tracking-uri", "ftp://example.org"])
+        .arg(dataset("diabetes.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must be http://HOST:PORT"));
+}
