@@ -6,7 +6,7 @@ use std::path::Path;
 
 use automl::load::{read_csv, CsvOptions};
 use automl::profile::{convert_columns, profile};
-use automl::Compare;
+use automl::{Compare, Model};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn diabetes() -> &'static Path {
@@ -40,5 +40,27 @@ fn sweep(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, load_and_profile, sweep);
+/// Serving: loading an exported model (header, checksum, JSON) and predicting on new rows.
+fn serve(c: &mut Criterion) {
+    let frame = read_csv(diabetes(), &CsvOptions::default()).unwrap();
+    let mut group = c.benchmark_group("serve diabetes");
+    for id in ["ridge", "gbm", "rf"] {
+        let board = Compare::new("progression")
+            .include([id])
+            .run(&frame)
+            .unwrap();
+        let model = &board.models[0];
+        let bytes = model.to_bytes().unwrap();
+        eprintln!("{id} model file: {} bytes", bytes.len());
+        group.bench_function(format!("load {id}"), |b| {
+            b.iter(|| Model::from_bytes(&bytes).unwrap())
+        });
+        group.bench_function(format!("predict 442 rows {id}"), |b| {
+            b.iter(|| model.predict(&frame).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, load_and_profile, sweep, serve);
 criterion_main!(benches);

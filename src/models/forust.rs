@@ -65,8 +65,10 @@ impl Algorithm for GradientBoosting {
 impl Booster {
     pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         let data = column_major(x);
+        // Rows in parallel (each row's sum over trees keeps its order, so the result does not
+        // depend on the thread count): serving a large file is then not one core's work.
         Ok(self
             .0
-            .predict(&Matrix::new(&data, x.nrows(), x.ncols()), false))
+            .predict(&Matrix::new(&data, x.nrows(), x.ncols()), true))
     }
 }
