@@ -33,6 +33,8 @@ pub struct Source {
     pub command: String,
     /// HEAD of the git repository around the working directory, if any.
     pub git_commit: Option<String>,
+    /// Whether tracked files differ from that commit (the commit alone does not say the code).
+    pub git_dirty: Option<bool>,
     pub user: String,
 }
 
@@ -47,7 +49,9 @@ impl Source {
             data: std::path::absolute(data).unwrap_or_else(|_| data.to_path_buf()),
             sha256: sha256_hex(&bytes),
             command: command.into(),
-            git_commit: git_commit(),
+            git_commit: git(&["rev-parse", "HEAD"]).filter(|c| c.len() == 40),
+            git_dirty: git(&["status", "--porcelain", "--untracked-files=no"])
+                .map(|changes| !changes.is_empty()),
             user: ["USER", "LOGNAME", "USERNAME"]
                 .iter()
                 .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
@@ -56,15 +60,16 @@ impl Source {
     }
 }
 
-/// The commit checked out in the working directory's repository, if git is there to say.
-fn git_commit() -> Option<String> {
+/// What `git args` prints in the working directory, trimmed; `None` outside a repository or
+/// without git.
+fn git(args: &[&str]) -> Option<String> {
     let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
+        .args(args)
         .stderr(std::process::Stdio::null())
         .output()
         .ok()?;
-    let commit = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (out.status.success() && commit.len() == 40).then_some(commit)
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    out.status.success().then_some(text)
 }
 
 /// MLflow's run statuses that automl uses.
@@ -278,6 +283,11 @@ pub fn record(
         tag("automl.seed", settings.seed.to_string()),
         tag("automl.command", source.command.clone()),
     ];
+    tags.extend(
+        source
+            .git_dirty
+            .map(|dirty| tag("automl.git.dirty", dirty.to_string())),
+    );
     let mut metrics = vec![
         ("candidates_scored".to_string(), count(Status::Ok) as f64),
         (

@@ -96,6 +96,21 @@ fn compare_exports_tracks_and_predicts() {
     };
     assert_eq!(read(parent.join("tags/automl.data.sha256")), sha);
     assert!(read(parent.join("tags/automl.command")).contains("--export-top 2"));
+    // Run inside this repository (when it is one), the commit and the tree's state are recorded.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    if let Some(head) = head {
+        let head = String::from_utf8(head.stdout).unwrap();
+        assert_eq!(
+            read(parent.join("tags/mlflow.source.git.commit")),
+            head.trim()
+        );
+        let dirty = read(parent.join("tags/automl.git.dirty"));
+        assert!(dirty == "true" || dirty == "false", "{dirty}");
+    }
     for artifact in [
         "leaderboard.csv",
         "profile.json",
