@@ -10,6 +10,7 @@ pub mod column;
 pub mod compare;
 pub mod error;
 pub mod folds;
+pub mod importance;
 pub mod leaderboard;
 pub mod load;
 pub mod metrics;

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::column::{self, Values, MISSING};
 use crate::error::{Error, Result};
+use crate::importance::{self, Importance};
 use crate::leaderboard::Entry;
 use crate::metrics::Metric;
 use crate::models::{Algorithm, FittedModel, Params};
@@ -73,6 +74,9 @@ pub struct Model {
     pub created: String,
     pub inputs: Vec<InputColumn>,
     pub pipeline: Pipeline,
+    /// What the model relies on, measured on its training rows at export.
+    #[serde(default)]
+    pub importance: Option<Importance>,
     pub model: FittedModel,
 }
 
@@ -128,7 +132,7 @@ impl Model {
         seed: u64,
     ) -> std::result::Result<Model, String> {
         let rows: Vec<usize> = (0..table.rows()).collect();
-        let (pipeline, model) = catch(|| {
+        let (pipeline, model, importance) = catch(|| {
             let pipeline = Pipeline::fit(table, &rows, encoding, algorithm.needs_scaling())
                 .map_err(|e| e.to_string())?;
             let x = pipeline
@@ -140,7 +144,9 @@ impl Model {
                 ArrayView1::from(&table.target),
                 seed,
             )?;
-            Ok((pipeline, model))
+            let importance =
+                importance::importance(&model, &pipeline, x.view(), &table.target, seed)?;
+            Ok((pipeline, model, importance))
         })?;
         let inputs = table
             .features
@@ -183,6 +189,7 @@ impl Model {
             created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             inputs,
             pipeline,
+            importance,
             model,
         })
     }

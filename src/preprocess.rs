@@ -81,7 +81,8 @@ impl Step {
         }
     }
 
-    fn outputs(&self) -> Vec<String> {
+    /// Names of the matrix columns the step writes.
+    pub fn outputs(&self) -> Vec<String> {
         match self {
             Step::Numeric { column, .. } => vec![column.clone()],
             Step::Categorical {

@@ -1,6 +1,7 @@
 //! The forust-ml backend: histogram gradient boosting.
 
 use forust_ml::data::Matrix;
+use forust_ml::gradientbooster::ImportanceMethod;
 use forust_ml::objective::ObjectiveType;
 use forust_ml::GradientBooster;
 use ndarray::{ArrayView1, ArrayView2};
@@ -63,6 +64,16 @@ impl Algorithm for GradientBoosting {
 }
 
 impl Booster {
+    /// Total split gain per feature, normalised to sum 1; unused features get 0.
+    pub fn gain_importance(&self, features: usize) -> Vec<f64> {
+        let gains = self
+            .0
+            .calculate_feature_importance(ImportanceMethod::TotalGain, true);
+        (0..features)
+            .map(|f| gains.get(&f).map_or(0.0, |&g| f64::from(g)))
+            .collect()
+    }
+
     pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         let data = column_major(x);
         // Rows in parallel (each row's sum over trees keeps its order, so the result does not

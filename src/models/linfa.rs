@@ -233,6 +233,15 @@ pub struct Linear {
 }
 
 impl Linear {
+    /// Each weight times its column's standard deviation in `x`.
+    pub fn standardised_coefficients(&self, x: ArrayView2<f64>) -> Vec<f64> {
+        self.weights
+            .iter()
+            .zip(x.columns())
+            .map(|(w, c)| w * c.std(0.0))
+            .collect()
+    }
+
     pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         let pred = match &self.centering {
             Some(c) => c.apply(x).dot(&self.weights),

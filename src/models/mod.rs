@@ -88,7 +88,38 @@ pub enum FittedModel {
     Boosting(Box<forust::Booster>),
 }
 
+/// How a model rates its own features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportanceKind {
+    /// Total impurity (variance) decrease of a tree's splits on the feature, normalised to sum 1.
+    Impurity,
+    /// Total loss reduction of a booster's splits on the feature, normalised to sum 1.
+    Gain,
+    /// Coefficient times the feature's standard deviation: the change of the prediction for one
+    /// standard deviation of the feature (signed).
+    StandardisedCoefficient,
+    /// Increase of RMSE when an input column's values are shuffled across rows.
+    Permutation,
+}
+
 impl FittedModel {
+    /// The importances the model itself defines, one per column of its training matrix `x`,
+    /// or `None` for models without them (k-NN, SVR, forests here; use permutation importance).
+    pub fn intrinsic_importance(&self, x: ArrayView2<f64>) -> Option<(ImportanceKind, Vec<f64>)> {
+        match self {
+            FittedModel::Linear(m) => Some((
+                ImportanceKind::StandardisedCoefficient,
+                m.standardised_coefficients(x),
+            )),
+            FittedModel::Smartcore(m) => m
+                .impurity_importance()
+                .map(|v| (ImportanceKind::Impurity, v)),
+            FittedModel::Boosting(m) => Some((ImportanceKind::Gain, m.gain_importance(x.ncols()))),
+            FittedModel::Constant(_) | FittedModel::Svr(_) => None,
+        }
+    }
+
     /// One prediction per row of `x` (rows x the features the model was fitted on).
     pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         match self {

@@ -217,6 +217,14 @@ impl Algorithm for Knn {
 }
 
 impl Model {
+    /// A single tree's impurity importances (smartcore's forests do not expose their trees).
+    pub fn impurity_importance(&self) -> Option<Vec<f64>> {
+        match self {
+            Model::Tree(m) => m.compute_feature_importances(true).ok(),
+            _ => None,
+        }
+    }
+
     pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         let result = match self {
             Model::Tree(m) => m.predict(&matrix(x)?),

@@ -137,3 +137,40 @@ fn save_and_load_through_a_run_folder() {
         .to_string();
     assert!(missing.contains("no such file"), "{missing}");
 }
+
+#[test]
+fn importance_is_what_each_model_knows_or_permutation() {
+    use automl::models::ImportanceKind;
+    let frame = automl::load::read_csv(&dataset("diabetes.csv"), &CsvOptions::default()).unwrap();
+    for (id, kind) in [
+        ("ridge", ImportanceKind::StandardisedCoefficient),
+        ("dt", ImportanceKind::Impurity),
+        ("gbm", ImportanceKind::Gain),
+        ("knn", ImportanceKind::Permutation),
+        ("rf", ImportanceKind::Permutation),
+    ] {
+        let board = Compare::new("progression")
+            .include([id])
+            .run(&frame)
+            .unwrap();
+        let importance = board.models[0].importance.clone().expect("an importance");
+        assert_eq!(importance.kind, kind, "{id}");
+        let names: Vec<&str> = importance
+            .features
+            .iter()
+            .map(|f| f.feature.as_str())
+            .collect();
+        assert_eq!(names.len(), 10, "{id}: {names:?}");
+        // Body-mass index and s5 (log triglycerides) carry most of diabetes' signal.
+        assert!(
+            names[..3].contains(&"bmi") && names[..3].contains(&"s5"),
+            "{id}: {names:?}"
+        );
+        let magnitudes: Vec<f64> = importance.features.iter().map(|f| f.value.abs()).collect();
+        assert!(magnitudes.windows(2).all(|w| w[0] >= w[1]), "{id}: sorted");
+        if matches!(kind, ImportanceKind::Impurity | ImportanceKind::Gain) {
+            let total: f64 = magnitudes.iter().sum();
+            assert!((total - 1.0).abs() < 1e-4, "{id}: normalised, got {total}");
+        }
+    }
+}
