@@ -20,6 +20,8 @@ use crate::table::Table;
 
 /// Seed used when none is given, so that two runs agree by default.
 pub const DEFAULT_SEED: u64 = 42;
+/// Rows whose out-of-fold predictions are kept for every candidate.
+pub const OUT_OF_FOLD_ROWS: usize = 2_000;
 
 type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
@@ -248,6 +250,7 @@ impl Compare {
             &candidates,
             &self.encoding,
             self.seed,
+            &sample_rows(table.rows(), self.seed),
             &report,
         );
         let entries = leaderboard::rank(candidates, outcomes, self.sort);
@@ -309,4 +312,20 @@ impl Compare {
         }
         (models, errors)
     }
+}
+
+/// Rows whose out-of-fold predictions every candidate keeps (for residual plots): all rows of a
+/// small table, a seeded sample of `OUT_OF_FOLD_ROWS` of a large one.
+fn sample_rows(rows: usize, seed: u64) -> Vec<bool> {
+    use rand::seq::index::sample;
+    use rand::SeedableRng;
+    if rows <= OUT_OF_FOLD_ROWS {
+        return vec![true; rows];
+    }
+    let mut keep = vec![false; rows];
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    for row in sample(&mut rng, rows, OUT_OF_FOLD_ROWS) {
+        keep[row] = true;
+    }
+    keep
 }

@@ -10,7 +10,7 @@ use crate::metrics::Metric;
 use crate::model::Model;
 use crate::models::{format_params, Params};
 use crate::profile::Profile;
-use crate::sweep::{Candidate, FoldScore, Outcome};
+use crate::sweep::{Candidate, FoldScore, OutOfFold, Outcome};
 
 /// Mean and standard deviation of one metric across folds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -59,6 +59,9 @@ pub struct Entry {
     /// Per-fold scores, in fold order.
     #[serde(skip)]
     pub folds: Vec<FoldScore>,
+    /// Out-of-fold predictions of the sampled rows (see `Compare`), by row.
+    #[serde(skip)]
+    pub out_of_fold: Vec<OutOfFold>,
 }
 
 impl Entry {
@@ -137,6 +140,12 @@ pub fn rank(candidates: Vec<Candidate>, outcomes: Vec<Outcome>, sort: Metric) ->
                     0.0
                 } else {
                     fit_seconds
+                },
+                out_of_fold: {
+                    let mut kept: Vec<OutOfFold> =
+                        folds.iter().flat_map(|f| f.kept.iter().copied()).collect();
+                    kept.sort_by_key(|k| k.row);
+                    kept
                 },
                 folds,
             }
@@ -313,6 +322,7 @@ mod tests {
         Outcome::Scored(vec![FoldScore {
             scores,
             fit_seconds: 0.1,
+            kept: Vec::new(),
         }])
     }
 

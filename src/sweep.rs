@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use ndarray::{Array2, ArrayView1};
 use rayon::prelude::*;
+use serde::Serialize;
 
 use crate::folds::Fold;
 use crate::metrics::Metric;
@@ -28,6 +29,17 @@ pub struct Candidate {
 pub struct FoldScore {
     pub scores: [f64; Metric::ALL.len()],
     pub fit_seconds: f64,
+    /// The out-of-fold predictions of the validation rows marked to keep.
+    pub kept: Vec<OutOfFold>,
+}
+
+/// A row's prediction by a model that did not see it in training.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OutOfFold {
+    /// Row of the modelling table (rows with a target).
+    pub row: usize,
+    pub actual: f64,
+    pub predicted: f64,
 }
 
 /// What became of a candidate.
@@ -64,14 +76,16 @@ struct SharedFold {
     remaining: AtomicUsize,
 }
 
-/// Runs every candidate on every fold and returns one outcome per candidate, in order.
-/// The result does not depend on the number of threads.
+/// Runs every candidate on every fold and returns one outcome per candidate, in order, with
+/// the out-of-fold predictions of the rows where `keep` is true. The result does not depend on
+/// the number of threads.
 pub fn run(
     table: &Table,
     folds: &[Fold],
     candidates: &[Candidate],
     encoding: &EncodingOptions,
     seed: u64,
+    keep: &[bool],
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Vec<Outcome> {
     quiet_panics_in_tasks();
@@ -104,7 +118,7 @@ pub fn run(
             let scaled = candidate.algorithm.needs_scaling();
             let data = fold_data(&shared[f], scaled, table, &folds[f], encoding);
             let result = match data.as_ref() {
-                Ok(data) => run_task(candidate, data, table, &folds[f], task_seed(seed, f)),
+                Ok(data) => run_task(candidate, data, table, &folds[f], task_seed(seed, f), keep),
                 Err(e) => Err(e.clone()),
             };
             drop(data);
@@ -178,6 +192,7 @@ fn run_task(
     table: &Table,
     fold: &Fold,
     seed: u64,
+    keep: &[bool],
 ) -> Result<FoldScore, String> {
     let y_train: Vec<f64> = fold.train.iter().map(|&r| table.target[r]).collect();
     let y_valid: Vec<f64> = fold.valid.iter().map(|&r| table.target[r]).collect();
@@ -206,9 +221,21 @@ fn run_task(
     for (score, metric) in scores.iter_mut().zip(Metric::ALL) {
         *score = metric.score(&y_valid, &predictions);
     }
+    let kept = fold
+        .valid
+        .iter()
+        .zip(y_valid.iter().zip(&predictions))
+        .filter(|(&row, _)| keep.get(row).copied().unwrap_or(false))
+        .map(|(&row, (&actual, &predicted))| OutOfFold {
+            row,
+            actual,
+            predicted,
+        })
+        .collect();
     Ok(FoldScore {
         scores,
         fit_seconds,
+        kept,
     })
 }
 
@@ -315,6 +342,7 @@ mod tests {
             &candidates,
             &EncodingOptions::default(),
             1,
+            &[true; 20],
             &|p| {
                 calls.fetch_add(1, Ordering::Relaxed);
                 assert!(p.done <= p.total && p.total == 16);
@@ -322,6 +350,21 @@ mod tests {
         );
         assert_eq!(calls.into_inner(), 16);
         assert!(matches!(&outcomes[0], Outcome::Scored(f) if f.len() == 4));
+        // Every row kept: each has exactly one out-of-fold prediction, its fold's training mean.
+        let Outcome::Scored(scored) = &outcomes[0] else {
+            unreachable!()
+        };
+        let mut rows: Vec<usize> = scored.iter().flat_map(|f| &f.kept).map(|k| k.row).collect();
+        rows.sort_unstable();
+        assert_eq!(rows, (0..20).collect::<Vec<_>>());
+        for (fold, score) in folds.iter().zip(scored) {
+            let mean =
+                fold.train.iter().map(|&r| table.target[r]).sum::<f64>() / fold.train.len() as f64;
+            assert!(score
+                .kept
+                .iter()
+                .all(|k| k.predicted == mean && k.actual == table.target[k.row]));
+        }
         assert_eq!(
             outcomes[1],
             Outcome::Failed("fold 1: panicked: boom".into())

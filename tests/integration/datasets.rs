@@ -64,3 +64,48 @@ fn ncbirths() {
 fn cars93() {
     check("cars93.csv", "Price");
 }
+
+/// Every candidate keeps out-of-fold predictions: every row of a small table, a seeded sample of
+/// 2,000 rows of a larger one; their pooled MSE is the CV MSE up to fold-size weighting.
+#[test]
+fn out_of_fold_predictions_are_kept_for_residual_plots() {
+    let cases = [
+        ("diabetes.csv", "progression", 442, vec![]),
+        ("wage.csv", "wage", 2000, vec!["logwage"]),
+    ];
+    for (file, target, rows, ignore) in cases {
+        let board = Compare::new(target)
+            .include(["ridge", "dt"])
+            .ignore(ignore.clone())
+            .export_top(0)
+            .run_csv(dataset(file))
+            .unwrap();
+        for entry in &board.entries {
+            let oof = &entry.out_of_fold;
+            assert_eq!(oof.len(), rows, "{file} {}", entry.model);
+            assert!(
+                oof.windows(2).all(|w| w[0].row < w[1].row),
+                "one per row, sorted"
+            );
+            let pooled = oof
+                .iter()
+                .map(|p| (p.actual - p.predicted).powi(2))
+                .sum::<f64>()
+                / oof.len() as f64;
+            let cv = entry.metric(Metric::Mse).unwrap().mean;
+            let tolerance = if rows == 442 { 0.01 } else { 0.15 };
+            assert!(
+                (pooled - cv).abs() / cv < tolerance,
+                "{file} {}: pooled {pooled} vs cv {cv}",
+                entry.model
+            );
+        }
+        let again = Compare::new(target)
+            .include(["ridge", "dt"])
+            .ignore(ignore)
+            .export_top(0)
+            .run_csv(dataset(file))
+            .unwrap();
+        assert_eq!(board.entries[0].out_of_fold, again.entries[0].out_of_fold);
+    }
+}
