@@ -65,6 +65,33 @@ pub struct NumericStats {
     pub std: f64,
 }
 
+/// Equal-width bins of a numeric or datetime column's present values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// Bin edges, one more than the counts; the last bin includes its upper edge.
+    pub edges: Vec<f64>,
+    pub counts: Vec<usize>,
+}
+
+/// Bins per histogram.
+const HISTOGRAM_BINS: usize = 20;
+
+impl Histogram {
+    /// The histogram of the finite `values` between `min` and `max` (`min < max`).
+    pub fn new(values: &[f64], min: f64, max: f64) -> Histogram {
+        let width = (max - min) / HISTOGRAM_BINS as f64;
+        let edges = (0..=HISTOGRAM_BINS)
+            .map(|i| min + width * i as f64)
+            .collect();
+        let mut counts = vec![0; HISTOGRAM_BINS];
+        for v in values.iter().filter(|v| v.is_finite()) {
+            let bin = ((v - min) / width).floor() as usize;
+            counts[bin.min(HISTOGRAM_BINS - 1)] += 1;
+        }
+        Histogram { edges, counts }
+    }
+}
+
 /// A level of a categorical column and how many rows have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LevelCount {
@@ -89,6 +116,9 @@ pub struct ColumnProfile {
     /// Most frequent levels of a categorical, boolean or text column.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub top: Vec<LevelCount>,
+    /// Distribution of a numeric or datetime column with more than one value.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub histogram: Option<Histogram>,
     /// Why the column is not used as a feature; `None` when it is used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropped: Option<String>,
@@ -256,6 +286,7 @@ fn profile_column(series: &Series, values: &Values) -> PolarsResult<ColumnProfil
         stats: None,
         range: None,
         top: Vec::new(),
+        histogram: None,
         dropped: None,
     };
     match values {
@@ -270,6 +301,9 @@ fn profile_column(series: &Series, values: &Values) -> PolarsResult<ColumnProfil
                     mean: clean.mean().unwrap_or(f64::NAN),
                     std: clean.std(1).unwrap_or(f64::NAN),
                 };
+                if min < max && !series.dtype().is_bool() {
+                    profile.histogram = Some(Histogram::new(v, min, max));
+                }
                 if matches!(values, Values::Datetime(_)) {
                     profile.kind = Kind::Datetime;
                     profile.range = Some((iso(min), iso(max)));
@@ -498,6 +532,20 @@ fn num(x: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn histogram_bins_cover_min_to_max() {
+        let values = [0.0, 1.0, 9.9, 10.0, f64::NAN, 5.0];
+        let h = Histogram::new(&values, 0.0, 10.0);
+        assert_eq!(h.edges.len(), 21);
+        assert_eq!((h.edges[0], h.edges[20]), (0.0, 10.0));
+        assert_eq!(h.counts.iter().sum::<usize>(), 5);
+        assert_eq!(h.counts[0], 1);
+        assert_eq!(h.counts[2], 1);
+        assert_eq!(h.counts[10], 1);
+        // 9.9 and the maximum itself fall in the last bin.
+        assert_eq!(h.counts[19], 2);
+    }
+
     use super::*;
 
     fn frame() -> DataFrame {
