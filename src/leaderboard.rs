@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::Metric;
 use crate::model::Model;
@@ -13,15 +13,22 @@ use crate::profile::Profile;
 use crate::sweep::{Candidate, FoldScore, OutOfFold, Outcome};
 
 /// Mean and standard deviation of one metric across folds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Stat {
+    #[serde(deserialize_with = "nan_from_null")]
     pub mean: f64,
     /// Population standard deviation across folds (as numpy's default and PyCaret report).
+    #[serde(deserialize_with = "nan_from_null")]
     pub std: f64,
 }
 
+/// Reads back a float that JSON wrote as `null` because it was NaN.
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 /// Whether a candidate was scored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Ok,
@@ -40,7 +47,7 @@ impl fmt::Display for Status {
 }
 
 /// One row of the leaderboard.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     /// 1-based rank.
     pub rank: usize,
@@ -74,7 +81,7 @@ impl Entry {
 }
 
 /// Settings a leaderboard was produced with.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub folds: usize,
     pub shuffle: bool,

@@ -19,6 +19,7 @@ pub mod models;
 pub mod output;
 pub mod preprocess;
 pub mod profile;
+pub mod report;
 pub mod sweep;
 pub mod table;
 pub mod tracking;

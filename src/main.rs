@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use automl::models::{format_params, registry};
 use automl::output::Keep;
+use automl::report::Report;
 use automl::tracking::{self, file_store, rest};
 use automl::{output, Compare, CsvOptions, Metric, Model};
 use clap::{Parser, Subcommand};
@@ -33,6 +34,11 @@ enum Command {
     Predict(PredictArgs),
     /// List tracked compares, newest first: run id, date, data, rows, best model, its score.
     Runs(RunsArgs),
+    /// Render a run folder's report.html again from its report.json.
+    Report {
+        /// The run folder (`--out` of the compare).
+        run: PathBuf,
+    },
     /// List the algorithms: id, name, backend and default grid.
     Models,
 }
@@ -181,6 +187,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare(args),
         Command::Predict(args) => predict(args),
         Command::Runs(args) => runs(args),
+        Command::Report { run } => report(&run),
         Command::Models => {
             models();
             Ok(())
@@ -256,7 +263,13 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| output::new_run_dir(&PathBuf::from("automl-runs"), &args.data));
-    let written = output::write_run(&dir, &board).context("saving the run")?;
+    let mut written = output::write_run(&dir, &board).context("saving the run")?;
+    let command: Vec<String> = std::env::args().collect();
+    let source = tracking::Source::for_file(&args.data, shell_words(&command))?;
+    Report::new(&board, &source)
+        .write(&dir)
+        .context("writing the report")?;
+    written.push(dir.join(automl::report::REPORT_HTML));
     for path in &written {
         println!("wrote {}", path.display());
     }
@@ -274,8 +287,6 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
     if args.no_track {
         return Ok(());
     }
-    let command: Vec<String> = std::env::args().collect();
-    let source = tracking::Source::for_file(&args.data, shell_words(&command))?;
     let record = tracking::record(&board, &source, start_ms, &written)?;
     let experiment = &args.tracking.experiment;
     let saved_note = || format!("logging the run (its files are in {})", dir.display());
@@ -358,6 +369,12 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
                 .context("writing predictions to standard output")?;
         }
     }
+    Ok(())
+}
+
+fn report(run: &std::path::Path) -> anyhow::Result<()> {
+    Report::load(run)?.write(run)?;
+    println!("wrote {}", run.join(automl::report::REPORT_HTML).display());
     Ok(())
 }
 

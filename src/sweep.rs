@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use ndarray::{Array2, ArrayView1};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::folds::Fold;
 use crate::metrics::Metric;
@@ -34,7 +34,7 @@ pub struct FoldScore {
 }
 
 /// A row's prediction by a model that did not see it in training.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct OutOfFold {
     /// Row of the modelling table (rows with a target).
     pub row: usize,

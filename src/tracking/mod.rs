@@ -10,6 +10,8 @@ pub mod rest;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 use crate::leaderboard::{Leaderboard, Status};
 use crate::metrics::Metric;
@@ -23,7 +25,7 @@ const MAX_PARAM_CHARS: usize = 6000;
 const MAX_TAG_CHARS: usize = 8000;
 
 /// Where a compare's data and command came from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Source {
     /// The data file, absolute.
     pub data: PathBuf,

@@ -5,4 +5,5 @@ mod common;
 mod datasets;
 mod model;
 mod reference;
+mod report;
 mod tracking;

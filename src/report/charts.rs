@@ -1,0 +1,200 @@
+//! Inline SVG charts, drawn with plotters' SVG backend.
+
+use plotters::prelude::*;
+
+const BLUE_: RGBColor = RGBColor(0x2b, 0x6c, 0xb0);
+const GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
+
+/// Runs `draw` on an SVG drawing area of `size` and returns the SVG text; a drawing error
+/// becomes an empty string (the report then shows no chart rather than failing).
+fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
+) -> String {
+    let mut out = String::new();
+    let ok = {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        root.fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|()| draw(&root))
+            .and_then(|()| root.present().map_err(|e| e.to_string()))
+            .is_ok()
+    };
+    if ok {
+        out
+    } else {
+        String::new()
+    }
+}
+
+/// A small histogram without axes, for the profile table.
+pub fn sparkline(counts: &[usize]) -> String {
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    svg((120, 28), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .build_cartesian_2d(0f64..counts.len() as f64, 0f64..max)
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(counts.iter().enumerate().map(|(i, &c)| {
+                Rectangle::new(
+                    [(i as f64 + 0.1, 0.0), (i as f64 + 0.9, c as f64)],
+                    BLUE_.filled(),
+                )
+            }))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// A histogram with axes: bins given by `edges` (one more than `counts`).
+pub fn histogram(title: &str, x_label: &str, edges: &[f64], counts: &[usize]) -> String {
+    let (Some(&lo), Some(&hi)) = (edges.first(), edges.last()) else {
+        return String::new();
+    };
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    svg((420, 280), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(lo..hi, 0f64..max * 1.05)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc("rows")
+            .x_labels(6)
+            .y_labels(5)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(counts.iter().enumerate().map(|(i, &c)| {
+                Rectangle::new(
+                    [(edges[i], 0.0), (edges[i + 1], c as f64)],
+                    BLUE_.mix(0.8).filled(),
+                )
+            }))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// A scatter plot of `points`, with the line y = x when `diagonal`, or y = 0 otherwise.
+pub fn scatter(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    points: &[(f64, f64)],
+    diagonal: bool,
+) -> String {
+    let finite: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    let bounds = |values: &mut dyn Iterator<Item = f64>| {
+        values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
+    };
+    let (mut x0, mut x1) = bounds(&mut finite.iter().map(|p| p.0));
+    let (mut y0, mut y1) = bounds(&mut finite.iter().map(|p| p.1));
+    if diagonal {
+        (x0, x1) = (x0.min(y0), x1.max(y1));
+        (y0, y1) = (x0, x1);
+    }
+    if finite.is_empty() || x0 >= x1 || y0 >= y1 {
+        return String::new();
+    }
+    let pad = |lo: f64, hi: f64| (hi - lo) * 0.03;
+    let (px, py) = (pad(x0, x1), pad(y0, y1));
+    svg((420, 320), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(36)
+            .y_label_area_size(52)
+            .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_labels(6)
+            .y_labels(6)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let line = if diagonal {
+            vec![(x0, x0), (x1, x1)]
+        } else {
+            vec![(x0 - px, 0.0), (x1 + px, 0.0)]
+        };
+        chart
+            .draw_series(LineSeries::new(line, GREY.stroke_width(1)))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(
+                finite
+                    .iter()
+                    .map(|&p| Circle::new(p, 2, BLUE_.mix(0.45).filled())),
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// Horizontal bars, one per label, largest first as given; negative values drawn leftwards.
+pub fn bars(title: &str, labels: &[String], values: &[f64]) -> String {
+    let n = labels.len().min(values.len());
+    if n == 0 {
+        return String::new();
+    }
+    let lo = values[..n].iter().copied().fold(0.0, f64::min);
+    let hi = values[..n].iter().copied().fold(0.0, f64::max);
+    if lo == hi {
+        return String::new();
+    }
+    let height = 60 + 22 * n as u32;
+    let labels: Vec<String> = labels[..n].to_vec();
+    svg((520, height), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(170)
+            .build_cartesian_2d(lo..hi * 1.05 + f64::EPSILON, (0..n).into_segmented())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => (n - 1)
+                    .checked_sub(*i)
+                    .and_then(|j| labels.get(j))
+                    .map(|l| l.chars().take(26).collect())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_labels(5)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(values[..n].iter().enumerate().map(|(i, &v)| {
+                let row = n - 1 - i;
+                let color = if v < 0.0 { GREY } else { BLUE_ };
+                let mut bar = Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(row)),
+                        (v, SegmentValue::Exact(row + 1)),
+                    ],
+                    color.mix(0.8).filled(),
+                );
+                bar.set_margin(3, 3, 0, 0);
+                bar
+            }))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}

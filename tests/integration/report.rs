@@ -1,0 +1,176 @@
+//! The HTML report: written into every run folder, self-contained, rebuilt by `automl report`,
+//! and rendered by a real browser (headless Chromium, run by `.ci/run`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use predicates::prelude::*;
+
+use crate::common::{automl, dataset, scratch_dir};
+
+/// A compare of diabetes (every algorithm) with its run folder.
+fn diabetes_run() -> PathBuf {
+    let out = scratch_dir("report");
+    automl()
+        .args([
+            "compare",
+            "--target",
+            "progression",
+            "--quiet",
+            "--no-track",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(dataset("diabetes.csv"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("report.html"));
+    out
+}
+
+#[test]
+fn every_run_folder_gets_a_self_contained_report() {
+    let out = diabetes_run();
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    // Offline: nothing is fetched.
+    for remote in ["src=\"http", "href=\"http", "url(http", "@import", "<link"] {
+        assert!(!html.contains(remote), "{remote}");
+    }
+    // Profile: every column, the target's histogram and one sparkline per column.
+    for column in [
+        "age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6",
+    ] {
+        assert!(html.contains(&format!("<td>{column}</td>")), "{column}");
+    }
+    assert!(html.contains("target: progression"));
+    // Leaderboard: 43 candidates in 11 algorithm groups.
+    let board = &html[html.find("id=\"leaderboard\"").unwrap()..];
+    let board = &board[..board.find("</table>").unwrap()];
+    assert_eq!(board.matches("<tbody>").count(), 11);
+    assert_eq!(board.matches("<tr class=\"ok").count(), 43);
+    // The winner's charts and importance, the per-fold table.
+    for title in [
+        "predicted vs actual",
+        "residuals vs predicted",
+        "residual distribution",
+        "standardised coefficients",
+    ] {
+        assert!(html.contains(title), "{title}");
+    }
+    assert!(html.matches("<svg").count() >= 16, "charts drawn");
+    assert!(html.contains("fold 5"));
+    // Provenance.
+    let sha = {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(fs::read(dataset("diabetes.csv")).unwrap());
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert!(html.contains(&sha));
+    assert!(html.contains("seed 42"));
+
+    // `automl report` rebuilds the same page from report.json.
+    fs::remove_file(out.join("report.html")).unwrap();
+    automl().arg("report").arg(&out).assert().success();
+    assert_eq!(fs::read_to_string(out.join("report.html")).unwrap(), html);
+}
+
+#[test]
+fn a_folder_without_report_data_is_named() {
+    automl()
+        .arg("report")
+        .arg(scratch_dir("empty"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("report.json"));
+}
+
+/// Headless Chromium as `.ci/run` installs it (Debian's `chromium`).
+fn chromium(args: &[&str], page: &Path) -> std::process::Output {
+    let profile = scratch_dir("chromium");
+    Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs")
+}
+
+#[test]
+#[ignore = "needs Debian's chromium; .ci/run installs it and runs this"]
+fn the_report_renders_in_a_browser() {
+    for (file, target, ignore) in [
+        ("diabetes.csv", "progression", ""),
+        ("auto.csv", "mpg", "name"),
+        ("credit.csv", "Balance", ""),
+        ("wage.csv", "wage", "logwage"),
+        ("ncbirths.csv", "weight", ""),
+        ("cars93.csv", "Price", ""),
+    ] {
+        let out = scratch_dir("report");
+        let mut cmd = automl();
+        cmd.args([
+            "compare",
+            "--target",
+            target,
+            "--quiet",
+            "--no-track",
+            "--out",
+        ])
+        .arg(&out);
+        if !ignore.is_empty() {
+            cmd.args(["--ignore", ignore]);
+        }
+        cmd.arg(dataset(file)).assert().success();
+        let page = out.join("report.html");
+
+        // The DOM after the page's script ran: tables, charts, the sort buttons.
+        let dom = chromium(&["--dump-dom"], &page);
+        let dom = String::from_utf8(dom.stdout).unwrap();
+        assert!(dom.contains("id=\"leaderboard\""), "{file}: leaderboard");
+        assert!(dom.contains("predicted vs actual"), "{file}: winner charts");
+        assert!(dom.matches("<svg").count() >= 5, "{file}: charts");
+        assert!(dom.contains("id=\"profile-table\""), "{file}: profile");
+
+        // A screenshot that is not blank: many distinct colours, not one background.
+        let shot = out.join("report.png");
+        let run = chromium(
+            &[
+                "--window-size=1280,2000",
+                &format!("--screenshot={}", shot.display()),
+            ],
+            &page,
+        );
+        assert!(shot.is_file(), "{file}: no screenshot: {run:?}");
+        let decoder = png::Decoder::new(std::io::BufReader::new(fs::File::open(&shot).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let pixels = &buf[..info.buffer_size()];
+        let step = info.color_type.samples();
+        let mut colours: Vec<&[u8]> = pixels.chunks(step).collect();
+        let white = colours
+            .iter()
+            .filter(|c| c.iter().all(|&v| v > 245))
+            .count();
+        colours.sort_unstable();
+        colours.dedup();
+        assert!(colours.len() > 50, "{file}: {} colours", colours.len());
+        assert!(
+            white < pixels.len() / step * 97 / 100,
+            "{file}: the screenshot is almost all white"
+        );
+    }
+}
