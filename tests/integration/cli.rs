@@ -53,13 +53,22 @@ fn compare_prints_and_writes_the_leaderboard_and_profile() {
     assert_eq!(profile["rows"], 442);
     assert_eq!(profile["target"]["column"]["name"], "progression");
     assert_eq!(profile["features"].as_array().unwrap().len(), 10);
-    // Nothing but the three outputs is left behind (no temporary files).
+    // Nothing but the outputs is left behind (no temporary files).
     let mut files: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
-    assert_eq!(files, ["leaderboard.csv", "model.automl", "profile.json"]);
+    assert_eq!(
+        files,
+        [
+            "leaderboard.csv",
+            "model.automl",
+            "profile.json",
+            "report.html",
+            "report.json"
+        ]
+    );
 }
 
 fn leaderboard_without_times(threads: &str, out: &std::path::Path) -> Vec<Vec<String>> {
