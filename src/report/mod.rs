@@ -267,10 +267,10 @@ fn groups(entries: &[Entry]) -> Vec<serde_json::Value> {
                         .iter()
                         .map(|&m| match e.metric(m) {
                             Some(s) if s.mean.is_finite() => json!({
-                                "text": format!("{} ± {}", number(s.mean), number(s.std)),
+                                "mean": number(s.mean), "std": number(s.std),
                                 "sort_value": s.mean,
                             }),
-                            _ => json!({"text": "", "sort_value": ""}),
+                            _ => json!({"mean": "", "std": "", "sort_value": ""}),
                         })
                         .collect();
                     json!({
