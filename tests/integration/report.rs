@@ -144,6 +144,33 @@ fn the_report_renders_in_a_browser() {
         assert!(dom.matches("<svg").count() >= 5, "{file}: charts");
         assert!(dom.contains("id=\"profile-table\""), "{file}: profile");
 
+        // Sorted by the browser: by model name, then by RMSE descending.
+        let models_in_order = |hash: &str| -> Vec<String> {
+            let url = format!("{}#sort={hash}", page.display());
+            let dom = chromium(&["--dump-dom"], Path::new(&url));
+            let dom = String::from_utf8(dom.stdout).unwrap();
+            let board = &dom[dom.find("id=\"leaderboard\"").unwrap()..];
+            let board = &board[..board.find("</table>").unwrap()];
+            board
+                .split("<tbody")
+                .skip(1)
+                .map(|group| {
+                    let cell = group.split("<td data-v=\"").nth(1).unwrap();
+                    cell[..cell.find('"').unwrap()].to_string()
+                })
+                .collect()
+        };
+        let by_name = models_in_order("model");
+        let mut sorted = by_name.clone();
+        sorted.sort();
+        assert_eq!(by_name, sorted, "{file}: sorted by model");
+        assert_eq!(by_name.len(), 11, "{file}");
+        let by_rmse_desc = models_in_order("rmse-desc");
+        assert_eq!(
+            by_rmse_desc.last().map(String::as_str),
+            Some(ranked_first(&out).as_str())
+        );
+
         // A screenshot that is not blank: many distinct colours, not one background.
         let shot = out.join("report.png");
         let run = chromium(
@@ -173,4 +200,9 @@ fn the_report_renders_in_a_browser() {
             "{file}: the screenshot is almost all white"
         );
     }
+}
+
+/// The algorithm id ranked first in a run folder's leaderboard.csv.
+fn ranked_first(out: &Path) -> String {
+    crate::common::read_csv(&out.join("leaderboard.csv"))[1][1].clone()
 }
