@@ -486,7 +486,7 @@ impl fmt::Display for Profile {
             }
             let summary = match &c.dropped {
                 Some(reason) => format!("DROPPED: {reason}"),
-                None => describe(c),
+                None => c.summary(),
             };
             writeln!(
                 f,
@@ -502,24 +502,27 @@ impl fmt::Display for Profile {
     }
 }
 
-fn describe(c: &ColumnProfile) -> String {
-    if let Some(s) = c.stats {
-        return format!(
-            "min {} max {} mean {} std {}",
-            num(s.min),
-            num(s.max),
-            num(s.mean),
-            num(s.std)
-        );
+impl ColumnProfile {
+    /// One line: range, mean and std of numbers, the date range, or the top levels with counts.
+    pub fn summary(&self) -> String {
+        if let Some(s) = self.stats {
+            return format!(
+                "min {} max {} mean {} std {}",
+                num(s.min),
+                num(s.max),
+                num(s.mean),
+                num(s.std)
+            );
+        }
+        if let Some((from, to)) = &self.range {
+            return format!("{from} .. {to}");
+        }
+        self.top
+            .iter()
+            .map(|l| format!("{} ({})", l.level, l.count))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
-    if let Some((from, to)) = &c.range {
-        return format!("{from} .. {to}");
-    }
-    c.top
-        .iter()
-        .map(|l| format!("{} ({})", l.level, l.count))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn num(x: f64) -> String {

@@ -136,7 +136,7 @@ impl Report {
             .map(|(c, is_target)| {
                 json!({
                     "name": c.name, "kind": c.kind.to_string().trim(), "dtype": c.dtype,
-                    "missing": c.missing, "distinct": c.distinct, "summary": summary(c),
+                    "missing": c.missing, "distinct": c.distinct, "summary": c.summary(),
                     "spark": c.histogram.as_ref().map(|h| charts::sparkline(&h.counts))
                         .unwrap_or_else(|| level_bars(c)),
                     "dropped": c.dropped, "is_target": is_target,
@@ -303,27 +303,6 @@ fn number(v: f64) -> String {
     };
     let decimals = (3 - magnitude).clamp(0, 6) as usize;
     format!("{v:.decimals$}")
-}
-
-/// One line on a column: range and mean of numbers, date range, or the top levels.
-fn summary(c: &ColumnProfile) -> String {
-    if let Some(s) = &c.stats {
-        return format!(
-            "{} … {}, mean {}, sd {}",
-            number(s.min),
-            number(s.max),
-            number(s.mean),
-            number(s.std)
-        );
-    }
-    if let Some((from, to)) = &c.range {
-        return format!("{from} … {to}");
-    }
-    c.top
-        .iter()
-        .map(|l| format!("{} ({})", l.level, l.count))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Bars of the top levels' counts, for categorical columns' distribution cell.
