@@ -254,7 +254,8 @@ impl Compare {
             &report,
         );
         let entries = leaderboard::rank(candidates, outcomes, self.sort);
-        let (models, export_errors) = self.refit(&table, &profile.target.column.name, &entries);
+        let (models, export_errors) =
+            self.refit(&table, &profile.target.column.name, &entries, &algorithms);
         Ok(Leaderboard {
             profile,
             settings: Settings {
@@ -270,9 +271,15 @@ impl Compare {
         })
     }
 
-    /// Refits the best `export_top` scored entries on every row, in parallel.
-    fn refit(&self, table: &Table, target: &str, entries: &[Entry]) -> (Vec<Model>, Vec<String>) {
-        let registry = models::registry();
+    /// Refits the best `export_top` scored entries (of the selected `algorithms`) on every
+    /// row, in parallel.
+    fn refit(
+        &self,
+        table: &Table,
+        target: &str,
+        entries: &[Entry],
+        algorithms: &[Arc<dyn Algorithm>],
+    ) -> (Vec<Model>, Vec<String>) {
         let results: Vec<std::result::Result<Model, String>> = entries
             .iter()
             .filter(|e| e.status == Status::Ok)
@@ -280,7 +287,7 @@ impl Compare {
             .collect::<Vec<_>>()
             .into_par_iter()
             .map(|entry| {
-                let algorithm = registry
+                let algorithm = algorithms
                     .iter()
                     .find(|a| a.id() == entry.model)
                     .ok_or_else(|| format!("unknown algorithm {}", entry.model))?;
