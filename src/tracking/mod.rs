@@ -191,18 +191,24 @@ pub fn record(
         artifacts,
     };
 
-    let model_artifacts = |model: &Model| -> Result<Vec<Artifact>> {
-        Ok(vec![
-            Artifact {
-                path: format!("model/{MODEL_FILE}"),
-                bytes: model.to_bytes()?,
-            },
-            Artifact {
-                path: "model/MLmodel".into(),
-                bytes: mlmodel(model).into_bytes(),
-            },
-        ])
-    };
+    // Each exported model serialised once: the best goes with the parent and its child run.
+    let exported: Vec<(&Model, Vec<Artifact>)> = board
+        .models
+        .iter()
+        .map(|model| {
+            let artifacts = vec![
+                Artifact {
+                    path: format!("model/{MODEL_FILE}"),
+                    bytes: model.to_bytes()?,
+                },
+                Artifact {
+                    path: "model/MLmodel".into(),
+                    bytes: mlmodel(model).into_bytes(),
+                },
+            ];
+            Ok((model, artifacts))
+        })
+        .collect::<Result<_>>()?;
 
     let mut children = Vec::with_capacity(board.entries.len());
     for entry in &board.entries {
@@ -221,14 +227,11 @@ pub fn record(
         if entry.status == Status::Ok {
             metrics.push(("fit_seconds".into(), entry.fit_seconds));
         }
-        let exported = board
-            .models
+        let artifacts = exported
             .iter()
-            .find(|m| m.rank == entry.rank && m.algorithm == entry.model);
-        let artifacts = match exported {
-            Some(model) => model_artifacts(model)?,
-            None => Vec::new(),
-        };
+            .find(|(m, _)| m.rank == entry.rank && m.algorithm == entry.model)
+            .map(|(_, artifacts)| artifacts.clone())
+            .unwrap_or_default();
         let status = match entry.status {
             Status::Failed => RunStatus::Failed,
             Status::Ok | Status::Skipped => RunStatus::Finished,
@@ -326,21 +329,23 @@ pub fn record(
     };
     tags.push(tag("mlflow.note.content", note));
     let mut artifacts = Vec::new();
+    // Model files are logged from memory above, under model/, not read back here.
     for file in files {
-        let bytes = std::fs::read(file).map_err(|source| Error::Io {
-            path: file.clone(),
-            source,
-        })?;
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if !name.ends_with(".automl") {
-            artifacts.push(Artifact { path: name, bytes });
+        if name.ends_with(".automl") {
+            continue;
         }
+        let bytes = std::fs::read(file).map_err(|source| Error::Io {
+            path: file.clone(),
+            source,
+        })?;
+        artifacts.push(Artifact { path: name, bytes });
     }
-    if let Some(model) = board.models.first() {
-        artifacts.extend(model_artifacts(model)?);
+    if let Some((_, model)) = exported.first() {
+        artifacts.extend(model.iter().cloned());
     }
     let parent = run(
         format!("compare {data_name}"),
