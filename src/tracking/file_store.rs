@@ -119,31 +119,28 @@ fn write_run(
     for sub in ["params", "tags", "metrics", "artifacts"] {
         create_dir(&dir.join(sub))?;
     }
-    let write = |path: PathBuf, text: &str| {
+    // Artifact paths (and any key with `/`, which MLflow reads as a sub-folder) are nested.
+    let write = |path: PathBuf, bytes: &[u8]| {
         if let Some(parent) = path.parent() {
             create_dir(parent)?;
         }
-        std::fs::write(&path, text).map_err(|e| write_error(&path, e))
+        std::fs::write(&path, bytes).map_err(|e| write_error(&path, e))
     };
     for (key, value) in &run.params {
-        write(dir.join("params").join(key), value)?;
+        write(dir.join("params").join(key), value.as_bytes())?;
     }
     let parent_tag = parent.map(|p| ("mlflow.parentRunId".to_string(), p.to_string()));
     for (key, value) in run.tags.iter().chain(&parent_tag) {
-        write(dir.join("tags").join(key), value)?;
+        write(dir.join("tags").join(key), value.as_bytes())?;
     }
     for (key, value) in &run.metrics {
         write(
             dir.join("metrics").join(key),
-            &format!("{} {value} 0\n", run.end_ms),
+            format!("{} {value} 0\n", run.end_ms).as_bytes(),
         )?;
     }
     for artifact in &run.artifacts {
-        let path = dir.join("artifacts").join(&artifact.path);
-        if let Some(parent) = path.parent() {
-            create_dir(parent)?;
-        }
-        std::fs::write(&path, &artifact.bytes).map_err(|e| write_error(&path, e))?;
+        write(dir.join("artifacts").join(&artifact.path), &artifact.bytes)?;
     }
     let meta = format!(
         "artifact_uri: {}\nend_time: {}\nentry_point_name: ''\nexperiment_id: '{experiment_id}'\n\
@@ -156,7 +153,7 @@ fn write_run(
         run.status.code(),
         quote(&run.user),
     );
-    write(dir.join("meta.yaml"), &meta)
+    write(dir.join("meta.yaml"), meta.as_bytes())
 }
 
 /// A YAML scalar: JSON's double-quoted string, which YAML reads unchanged.

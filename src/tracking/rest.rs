@@ -167,11 +167,9 @@ impl Client {
             )));
         };
         // `mlflow-artifacts:/1/<run>/artifacts` or `mlflow-artifacts://host/1/<run>/artifacts`.
-        let rest = rest.trim_start_matches("//");
-        let rest = if artifact_uri.starts_with("mlflow-artifacts://") {
-            rest.split_once('/').map_or("", |(_, path)| path)
-        } else {
-            rest.trim_start_matches('/')
+        let rest = match rest.strip_prefix("//") {
+            Some(hosted) => hosted.split_once('/').map_or("", |(_, path)| path),
+            None => rest.trim_start_matches('/'),
         };
         for artifact in &run.artifacts {
             let url = format!(
