@@ -55,3 +55,18 @@ pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
         )
         .collect()
 }
+
+/// Runs `cmd`, requires it to succeed, and returns its standard output.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out).expect("UTF-8 output")
+}
+
+/// SHA-256 of `bytes`, lowercase hex, computed here independently of the library.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -4,7 +4,7 @@
 use automl::models::registry;
 use automl::{Compare, CsvOptions, Model};
 
-use crate::common::dataset;
+use crate::common::{dataset, sha256};
 
 /// cars93 has missing values, numeric and categorical columns, and one categorical column
 /// (Manufacturer, 32 levels) over the one-hot cap, so every preprocessing step is saved.
@@ -115,14 +115,6 @@ fn damaged_files_are_refused_with_a_reason() {
     let e = refused(&forged);
     assert!(e.contains("malformed"), "{e}");
     assert!(newline < 200);
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[test]

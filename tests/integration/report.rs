@@ -7,7 +7,7 @@ use std::process::Command;
 
 use predicates::prelude::*;
 
-use crate::common::{automl, dataset, scratch_dir};
+use crate::common::{automl, dataset, scratch_dir, sha256};
 
 /// A compare of diabetes (every algorithm) with its run folder.
 fn diabetes_run() -> PathBuf {
@@ -61,15 +61,7 @@ fn every_run_folder_gets_a_self_contained_report() {
     assert!(html.matches("<svg").count() >= 16, "charts drawn");
     assert!(html.contains("fold 5"));
     // Provenance.
-    let sha = {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(fs::read(dataset("diabetes.csv")).unwrap());
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
-    assert!(html.contains(&sha));
+    assert!(html.contains(&sha256(&fs::read(dataset("diabetes.csv")).unwrap())));
     assert!(html.contains("seed 42"));
 
     // `automl report` rebuilds the same page from report.json.

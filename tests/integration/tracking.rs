@@ -7,24 +7,20 @@ use std::path::{Path, PathBuf};
 use automl::{CsvOptions, Model};
 use predicates::prelude::*;
 
-use crate::common::{automl, dataset, read_csv, scratch_dir};
+use crate::common::{automl, dataset, read_csv, scratch_dir, sha256, stdout_of};
 
 /// Runs a small compare on diabetes tracked in `store`, saving the run folder in `out`.
 fn compare(out: &Path, store: &Path, extra: &[&str]) -> String {
-    let output = automl()
-        .args(["compare", "--target", "progression", "--quiet"])
-        .args(["--include", "mean,ridge,dt", "--export-top", "2", "--out"])
-        .arg(out)
-        .arg("--tracking-dir")
-        .arg(store)
-        .args(extra)
-        .arg(dataset("diabetes.csv"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(output).unwrap()
+    stdout_of(
+        automl()
+            .args(["compare", "--target", "progression", "--quiet"])
+            .args(["--include", "mean,ridge,dt", "--export-top", "2", "--out"])
+            .arg(out)
+            .arg("--tracking-dir")
+            .arg(store)
+            .args(extra)
+            .arg(dataset("diabetes.csv")),
+    )
 }
 
 fn read(path: impl AsRef<Path>) -> String {
@@ -86,14 +82,7 @@ fn compare_exports_tracks_and_predicts() {
     assert_eq!(read(parent.join("params/seed")), "42");
     assert_eq!(read(parent.join("tags/automl.data.rows")), "442");
     assert_eq!(read(parent.join("tags/automl.data.columns")), "11");
-    let sha = {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(fs::read(dataset("diabetes.csv")).unwrap());
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    let sha = sha256(&fs::read(dataset("diabetes.csv")).unwrap());
     assert_eq!(read(parent.join("tags/automl.data.sha256")), sha);
     assert!(read(parent.join("tags/automl.command")).contains("--export-top 2"));
     // Run inside this repository (when it is one), the commit and the tree's state are recorded.
@@ -179,18 +168,15 @@ fn compare_exports_tracks_and_predicts() {
         .stdout(predicate::str::contains(parent_id))
         .stdout(predicate::str::contains("diabetes.csv"))
         .stdout(predicate::str::contains("442"));
-    let by_id = automl()
-        .args(["predict", "--model", &format!("runs:/{parent_id}")])
-        .arg("--tracking-dir")
-        .arg(&store)
-        .arg(dataset("diabetes.csv"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let by_id = stdout_of(
+        automl()
+            .args(["predict", "--model", &format!("runs:/{parent_id}")])
+            .arg("--tracking-dir")
+            .arg(&store)
+            .arg(dataset("diabetes.csv")),
+    );
     assert_eq!(
-        String::from_utf8(by_id).unwrap(),
+        by_id,
         read(&predictions),
         "runs:/ and the run folder hold the same model"
     );
@@ -201,15 +187,11 @@ fn a_second_compare_joins_the_same_experiment() {
     let store = scratch_dir("mlruns");
     compare(&scratch_dir("run"), &store, &["--experiment", "shared"]);
     compare(&scratch_dir("run"), &store, &["--experiment", "shared"]);
-    let output = automl()
-        .args(["runs", "--experiment", "shared", "--tracking-dir"])
-        .arg(&store)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let listing = String::from_utf8(output).unwrap();
+    let listing = stdout_of(
+        automl()
+            .args(["runs", "--experiment", "shared", "--tracking-dir"])
+            .arg(&store),
+    );
     assert_eq!(listing.matches("diabetes.csv").count(), 2, "{listing}");
     // Only the Default experiment and "shared".
     assert_eq!(sub_dirs(&store).len(), 2);
@@ -233,16 +215,12 @@ fn diabetes_model() -> PathBuf {
 #[test]
 fn predict_keeps_input_columns_or_an_id() {
     let model = diabetes_model();
-    let keep = automl()
-        .args(["predict", "--keep", "--model"])
-        .arg(&model)
-        .arg(dataset("diabetes.csv"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let keep = String::from_utf8(keep).unwrap();
+    let keep = stdout_of(
+        automl()
+            .args(["predict", "--keep", "--model"])
+            .arg(&model)
+            .arg(dataset("diabetes.csv")),
+    );
     let header = keep.lines().next().unwrap();
     assert_eq!(
         header,
@@ -322,19 +300,10 @@ fn bad_prediction_input_is_named() {
         let extra = if i == 0 { "note" } else { "x" };
         format!("{},{extra}", fields.join(","))
     });
-    let output = predict(&reordered)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let original = predict(&dataset("diabetes.csv"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert_eq!(output, original);
+    assert_eq!(
+        stdout_of(&mut predict(&reordered)),
+        stdout_of(&mut predict(&dataset("diabetes.csv")))
+    );
 
     // Not a model, a damaged model, no model.
     let damaged = scratch_dir("model").join("model.automl");
