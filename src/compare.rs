@@ -14,7 +14,7 @@ use crate::metrics::Metric;
 use crate::model::Model;
 use crate::models::{self, Algorithm};
 use crate::preprocess::EncodingOptions;
-use crate::profile::{self, Profile};
+use crate::profile::{self, Profile, Task};
 use crate::sweep::{self, Candidate, Progress};
 use crate::table::Table;
 
@@ -26,7 +26,7 @@ pub const OUT_OF_FOLD_ROWS: usize = 2_000;
 type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// Cross-validates every selected algorithm and hyperparameter setting on a table and ranks
-/// them.
+/// them. The task (regression or classification) is inferred from the target unless set.
 ///
 /// ```no_run
 /// use automl::{Compare, Metric};
@@ -46,7 +46,8 @@ pub struct Compare {
     folds: usize,
     shuffle: bool,
     seed: u64,
-    sort: Metric,
+    task: Option<Task>,
+    sort: Option<Metric>,
     include: Vec<String>,
     exclude: Vec<String>,
     ignore: Vec<String>,
@@ -57,14 +58,16 @@ pub struct Compare {
 }
 
 impl Compare {
-    /// A compare predicting the column `target`, with 5 shuffled folds, seed 42, ranked by RMSE.
+    /// A compare predicting the column `target`, with 5 shuffled folds (stratified for
+    /// classification), seed 42, ranked by RMSE (regression) or accuracy (classification).
     pub fn new(target: impl Into<String>) -> Compare {
         Compare {
             target: target.into(),
             folds: 5,
             shuffle: true,
             seed: DEFAULT_SEED,
-            sort: Metric::Rmse,
+            task: None,
+            sort: None,
             include: Vec::new(),
             exclude: Vec::new(),
             ignore: Vec::new(),
@@ -94,9 +97,16 @@ impl Compare {
         self
     }
 
-    /// The metric that ranks the leaderboard.
+    /// The metric that ranks the leaderboard; it must be one of the task's.
     pub fn sort(mut self, metric: Metric) -> Compare {
-        self.sort = metric;
+        self.sort = Some(metric);
+        self
+    }
+
+    /// The task, instead of inferring it from the target: a numeric target can be learnt as
+    /// classes, a few integer levels as a quantity.
+    pub fn task(mut self, task: Task) -> Compare {
+        self.task = Some(task);
         self
     }
 
@@ -143,10 +153,14 @@ impl Compare {
         self
     }
 
-    /// The selected algorithms, in registry order; an error names any unknown id.
-    pub fn algorithms(&self) -> Result<Vec<Arc<dyn Algorithm>>> {
-        let all: Vec<Arc<dyn Algorithm>> = models::registry().into_iter().map(Arc::from).collect();
-        let known = || all.iter().map(|a| a.id()).collect::<Vec<_>>().join(", ");
+    /// The selected algorithms for `task`, in registry order; an error names any unknown id.
+    pub fn algorithms(&self, task: Task) -> Result<Vec<Arc<dyn Algorithm>>> {
+        let all: Vec<Arc<dyn Algorithm>> =
+            models::for_task(task).into_iter().map(Arc::from).collect();
+        let known = || {
+            let ids: Vec<&str> = all.iter().map(|a| a.id()).collect();
+            format!("{task}: {}", ids.join(", "))
+        };
         for id in self.include.iter().chain(&self.exclude) {
             if !all.iter().any(|a| a.id() == id) {
                 return Err(Error::UnknownAlgorithm {
@@ -169,7 +183,8 @@ impl Compare {
         Ok(chosen)
     }
 
-    fn validate(&self) -> Result<Vec<Arc<dyn Algorithm>>> {
+    /// Checks the settings that do not depend on the data.
+    fn validate(&self) -> Result<()> {
         if self.folds < 2 {
             return Err(Error::InvalidSetting(format!(
                 "--folds must be at least 2, got {}",
@@ -181,35 +196,60 @@ impl Compare {
                 "at least one level must be kept per categorical column".into(),
             ));
         }
-        self.algorithms()
+        if let (Some(task), Some(sort)) = (self.task, self.sort) {
+            check_sort(task, sort)?;
+        }
+        let tasks = self
+            .task
+            .map_or(vec![Task::Regression, Task::Classification], |t| vec![t]);
+        // An id unknown to every task is a typo, whatever the data turns out to be.
+        for id in self.include.iter().chain(&self.exclude) {
+            if !tasks
+                .iter()
+                .any(|&t| models::for_task(t).iter().any(|a| a.id() == id))
+            {
+                let known: Vec<String> = tasks
+                    .iter()
+                    .map(|&t| {
+                        let ids: Vec<&str> = models::for_task(t).iter().map(|a| a.id()).collect();
+                        format!("{t}: {}", ids.join(", "))
+                    })
+                    .collect();
+                return Err(Error::UnknownAlgorithm {
+                    id: id.clone(),
+                    known: known.join("; "),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Reads `path` as CSV and runs the compare on it.
     pub fn run_csv(&self, path: impl AsRef<Path>) -> Result<Leaderboard> {
-        let algorithms = self.validate()?;
+        self.validate()?;
         let frame = load::read_csv(path.as_ref(), &self.csv)?;
-        self.run_validated(&frame, algorithms)
+        self.run_validated(&frame)
     }
 
     /// Runs the compare on a table already in memory.
     pub fn run(&self, frame: &DataFrame) -> Result<Leaderboard> {
-        let algorithms = self.validate()?;
-        self.run_validated(frame, algorithms)
+        self.validate()?;
+        self.run_validated(frame)
     }
 
     /// Profiles `frame` without training anything.
     pub fn profile(&self, frame: &DataFrame) -> Result<Profile> {
         let values = profile::convert_columns(frame)?;
-        profile::profile(frame, &values, &self.target, &self.ignore)
+        profile::profile(frame, &values, &self.target, &self.ignore, self.task)
     }
 
-    fn run_validated(
-        &self,
-        frame: &DataFrame,
-        algorithms: Vec<Arc<dyn Algorithm>>,
-    ) -> Result<Leaderboard> {
+    fn run_validated(&self, frame: &DataFrame) -> Result<Leaderboard> {
         let values = profile::convert_columns(frame)?;
-        let profile = profile::profile(frame, &values, &self.target, &self.ignore)?;
+        let profile = profile::profile(frame, &values, &self.target, &self.ignore, self.task)?;
+        let task = profile.target.task;
+        let sort = self.sort.unwrap_or(task.default_sort());
+        check_sort(task, sort)?;
+        let algorithms = self.algorithms(task)?;
         if profile.kept().next().is_none() {
             let reasons: Vec<String> = profile
                 .dropped()
@@ -227,7 +267,16 @@ impl Compare {
             .map(|n| n.to_string())
             .collect();
         let table = Table::new(&names, values, &profile)?;
-        let folds = folds::kfold(table.rows(), self.folds, self.shuffle.then_some(self.seed))?;
+        let shuffle = self.shuffle.then_some(self.seed);
+        let folds = match task {
+            Task::Regression => folds::kfold(table.rows(), self.folds, shuffle)?,
+            Task::Classification => folds::stratified_kfold(
+                &table.class_indices(),
+                &table.classes,
+                self.folds,
+                shuffle,
+            )?,
+        };
 
         let candidates: Vec<Candidate> = algorithms
             .iter()
@@ -253,7 +302,7 @@ impl Compare {
             &sample_rows(table.rows(), self.seed),
             &report,
         );
-        let entries = leaderboard::rank(candidates, outcomes, self.sort);
+        let entries = leaderboard::rank(candidates, outcomes, sort);
         let (models, export_errors) =
             self.refit(&table, &profile.target.column.name, &entries, &algorithms);
         Ok(Leaderboard {
@@ -262,7 +311,7 @@ impl Compare {
                 folds: self.folds,
                 shuffle: self.shuffle,
                 seed: self.seed,
-                sort: self.sort,
+                sort,
                 export_top: self.export_top,
             },
             entries,
@@ -319,6 +368,19 @@ impl Compare {
         }
         (models, errors)
     }
+}
+
+/// An error unless `sort` scores `task`.
+fn check_sort(task: Task, sort: Metric) -> Result<()> {
+    if sort.task() == task {
+        return Ok(());
+    }
+    let names: Vec<&str> = task.metrics().iter().map(|m| m.name()).collect();
+    Err(Error::InvalidSetting(format!(
+        "--sort {sort} is a {} metric and this is {task}; choose one of {}",
+        sort.task(),
+        names.join(", ")
+    )))
 }
 
 /// Rows whose out-of-fold predictions every candidate keeps (for residual plots): all rows of a

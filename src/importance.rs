@@ -51,7 +51,9 @@ pub fn importance(
                 .zip(values)
                 .collect(),
         ),
-        None if matches!(model, FittedModel::Constant(_)) => return Ok(None),
+        None if matches!(model, FittedModel::Constant(_) | FittedModel::Priors(_)) => {
+            return Ok(None)
+        }
         None => (
             ImportanceKind::Permutation,
             permutation(model, pipeline, x, y, seed)?,
@@ -66,8 +68,18 @@ pub fn importance(
     Ok(Some(Importance { kind, features }))
 }
 
-/// Mean RMSE increase when each input column's block of encoded columns is shuffled across a
-/// seeded sample of rows.
+/// The loss of `model` on `x`: log loss for a classifier (`y` class indices), RMSE otherwise.
+fn loss(model: &FittedModel, x: ArrayView2<f64>, y: &[f64]) -> Result<f64, String> {
+    if model.is_classifier() {
+        let classes: Vec<usize> = y.iter().map(|&c| c as usize).collect();
+        Ok(Metric::LogLoss.classify(&classes, model.predict_proba(x)?.view()))
+    } else {
+        Ok(Metric::Rmse.score(y, &model.predict(x)?))
+    }
+}
+
+/// Mean loss increase (RMSE, or log loss for a classifier) when each input column's block of
+/// encoded columns is shuffled across a seeded sample of rows.
 fn permutation(
     model: &FittedModel,
     pipeline: &Pipeline,
@@ -84,7 +96,7 @@ fn permutation(
     }
     let sample: Array2<f64> = x.select(ndarray::Axis(0), &rows);
     let truth: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
-    let base = Metric::Rmse.score(&truth, &model.predict(sample.view())?);
+    let base = loss(model, sample.view(), &truth)?;
     let mut out = Vec::new();
     let mut offset = 0;
     for step in &pipeline.encoder.steps {
@@ -99,8 +111,8 @@ fn permutation(
                     shuffled[[i, j]] = sample[[from, j]];
                 }
             }
-            let rmse = Metric::Rmse.score(&truth, &model.predict(shuffled.view())?);
-            increase += (rmse - base) / PERMUTATION_REPEATS as f64;
+            let shuffled_loss = loss(model, shuffled.view(), &truth)?;
+            increase += (shuffled_loss - base) / PERMUTATION_REPEATS as f64;
         }
         out.push((step.column().to_string(), increase));
         offset += width;

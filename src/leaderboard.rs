@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::metrics::Metric;
 use crate::model::Model;
 use crate::models::{format_params, Params};
-use crate::profile::Profile;
+use crate::profile::{Profile, Task};
 use crate::sweep::{Candidate, FoldScore, OutOfFold, Outcome};
 
 /// Mean and standard deviation of one metric across folds.
@@ -59,7 +59,7 @@ pub struct Entry {
     pub status: Status,
     /// Why the candidate failed or was skipped.
     pub error: Option<String>,
-    /// Per metric, in [`Metric::ALL`] order; empty unless `status` is `Ok`.
+    /// Per metric of the task, in [`Task::metrics`] order; empty unless `status` is `Ok`.
     pub metrics: Vec<(Metric, Stat)>,
     /// Mean seconds to fit and predict one fold.
     pub fit_seconds: f64,
@@ -113,7 +113,7 @@ impl Leaderboard {
 }
 
 /// Summarises each candidate's outcome (in candidate order) and ranks them by `sort`;
-/// candidate order breaks ties.
+/// candidate order breaks ties. The fold scores are those of `sort`'s task.
 pub fn rank(candidates: Vec<Candidate>, outcomes: Vec<Outcome>, sort: Metric) -> Vec<Entry> {
     let mut entries: Vec<Entry> = candidates
         .into_iter()
@@ -127,7 +127,8 @@ pub fn rank(candidates: Vec<Candidate>, outcomes: Vec<Outcome>, sort: Metric) ->
             let metrics = if folds.is_empty() {
                 Vec::new()
             } else {
-                Metric::ALL
+                sort.task()
+                    .metrics()
                     .iter()
                     .enumerate()
                     .map(|(i, &m)| (m, stat(folds.iter().map(|f| f.scores[i]))))
@@ -150,7 +151,7 @@ pub fn rank(candidates: Vec<Candidate>, outcomes: Vec<Outcome>, sort: Metric) ->
                 },
                 out_of_fold: {
                     let mut kept: Vec<OutOfFold> =
-                        folds.iter().flat_map(|f| f.kept.iter().copied()).collect();
+                        folds.iter().flat_map(|f| f.kept.iter().cloned()).collect();
                     kept.sort_by_key(|k| k.row);
                     kept
                 },
@@ -209,8 +210,8 @@ fn stat(values: impl Iterator<Item = f64>) -> Stat {
     Stat { mean, std }
 }
 
-/// Leaderboard CSV: one row per candidate, a mean and a std column per metric.
-pub fn write_csv<W: std::io::Write>(entries: &[Entry], out: W) -> csv::Result<()> {
+/// Leaderboard CSV: one row per candidate, a mean and a std column per metric of `task`.
+pub fn write_csv<W: std::io::Write>(entries: &[Entry], task: Task, out: W) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec![
         "rank", "model", "name", "backend", "params", "status", "error",
@@ -218,7 +219,7 @@ pub fn write_csv<W: std::io::Write>(entries: &[Entry], out: W) -> csv::Result<()
     .into_iter()
     .map(String::from)
     .collect::<Vec<_>>();
-    for m in Metric::ALL {
+    for &m in task.metrics() {
         header.push(format!("{m}_mean"));
         header.push(format!("{m}_std"));
     }
@@ -234,7 +235,7 @@ pub fn write_csv<W: std::io::Write>(entries: &[Entry], out: W) -> csv::Result<()
             e.status.to_string(),
             e.error.clone().unwrap_or_default(),
         ];
-        for m in Metric::ALL {
+        for &m in task.metrics() {
             match e.metric(m) {
                 Some(s) => {
                     row.push(s.mean.to_string());
@@ -256,9 +257,16 @@ impl Leaderboard {
         let sort = self.settings.sort;
         let mut metrics = vec![sort];
         metrics.extend(
-            Metric::ALL
+            sort.task()
+                .metrics()
                 .iter()
-                .filter(|&&m| m != sort && m != Metric::Mse && m != Metric::Rmsle),
+                .filter(|&&m| m != sort)
+                .filter(|m| {
+                    !matches!(
+                        m,
+                        Metric::Mse | Metric::Rmsle | Metric::Recall | Metric::Precision
+                    )
+                }),
         );
         let shown: Vec<&Entry> = self.entries.iter().take(n).collect();
         let params: Vec<String> = shown.iter().map(|e| format_params(&e.params)).collect();
@@ -323,7 +331,7 @@ mod tests {
     use super::*;
 
     fn scored(rmse: f64, r2: f64) -> Outcome {
-        let mut scores = [0.0; Metric::ALL.len()];
+        let mut scores = vec![0.0; Metric::REGRESSION.len()];
         scores[0] = rmse;
         scores[4] = r2;
         Outcome::Scored(vec![FoldScore {

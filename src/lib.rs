@@ -30,4 +30,4 @@ pub use leaderboard::{Entry, Leaderboard, Status};
 pub use load::CsvOptions;
 pub use metrics::Metric;
 pub use model::{Model, Predictions};
-pub use profile::Profile;
+pub use profile::{Profile, Task};

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use automl::models::{format_params, registry};
 use automl::output::Keep;
+use automl::profile::Task;
 use automl::report::Report;
 use automl::tracking::{self, file_store, rest};
 use automl::{output, Compare, CsvOptions, Metric, Model};
@@ -93,6 +94,9 @@ struct PredictArgs {
     /// Keep this identifying column in the output, before the prediction.
     #[arg(long)]
     id: Option<String>,
+    /// Classifiers: add one probability column per class (proba_<class>).
+    #[arg(long)]
+    proba: bool,
     /// Field delimiter of the input (one character; `\t` for tab).
     #[arg(long, default_value = ",")]
     sep: String,
@@ -128,9 +132,15 @@ struct CompareArgs {
     /// Contiguous folds, exactly as scikit-learn's KFold(shuffle=False).
     #[arg(long)]
     no_shuffle: bool,
-    /// Ranking metric: rmse, mae, mape, smape, r2.
-    #[arg(long, default_value = "rmse", value_parser = parse_sort)]
-    sort: Metric,
+    /// Ranking metric [default: rmse for regression, accuracy for classification]. Regression:
+    /// rmse, mae, mape, smape, r2; classification: accuracy, auc, recall, precision, f1, kappa,
+    /// mcc, logloss.
+    #[arg(long, value_parser = parse_sort)]
+    sort: Option<Metric>,
+    /// The task [default: classification for a text or boolean target or an integer one with
+    /// at most 10 distinct values, else regression].
+    #[arg(long)]
+    task: Option<Task>,
     /// Only these algorithm ids (comma-separated; see `automl models`).
     #[arg(long, value_delimiter = ',')]
     include: Vec<String>,
@@ -163,9 +173,10 @@ struct CompareArgs {
 fn parse_sort(s: &str) -> Result<Metric, String> {
     let metric: Metric = s.parse()?;
     match metric {
-        Metric::Mse | Metric::Rmsle => {
-            Err(format!("sort by rmse, mae, mape, smape or r2, not {s}"))
-        }
+        Metric::Mse | Metric::Rmsle => Err(format!(
+            "sort by rmse, mae, mape, smape, r2 (regression) or accuracy, auc, recall, \
+             precision, f1, kappa, mcc, logloss (classification), not {s}"
+        )),
         m => Ok(m),
     }
 }
@@ -210,7 +221,6 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         .folds(args.folds)
         .seed(args.seed)
         .shuffle(!args.no_shuffle)
-        .sort(args.sort)
         .include(args.include.clone())
         .exclude(args.exclude.clone())
         .ignore(args.ignore.clone())
@@ -218,6 +228,12 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
         .csv_options(CsvOptions {
             separator: parse_separator(&args.sep)?,
         });
+    if let Some(sort) = args.sort {
+        compare = compare.sort(sort);
+    }
+    if let Some(task) = args.task {
+        compare = compare.task(task);
+    }
     let server = args.tracking.server().filter(|_| !args.no_track);
     if let Some(uri) = server {
         rest::check(uri, &args.tracking.experiment)
@@ -355,7 +371,8 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
         (None, false) => Keep::None,
     };
     let rows = predictions.values.len();
-    let mut out = output::predictions_frame(&frame, predictions.values, &keep, &model.target)?;
+    let mut out =
+        output::predictions_frame(&frame, &predictions, &keep, &model.target, args.proba)?;
     match &args.out {
         Some(file) => {
             output::write_atomic(file, |w| output::write_frame_csv(&mut out, w))?;
@@ -418,7 +435,10 @@ fn runs(args: RunsArgs) -> anyhow::Result<()> {
 }
 
 fn models() {
-    println!("{:<6} {:<32} {:<17} default grid", "id", "name", "backend");
+    println!(
+        "{:<14} {:<8} {:<32} {:<17} default grid",
+        "task", "id", "name", "backend"
+    );
     for a in registry() {
         let grid: Vec<String> = a
             .grid()
@@ -441,7 +461,8 @@ fn models() {
             format!("  [{}]", notes.join(", "))
         };
         println!(
-            "{:<6} {:<32} {:<17} {grid}{notes}",
+            "{:<14} {:<8} {:<32} {:<17} {grid}{notes}",
+            a.task().to_string(),
             a.id(),
             a.name(),
             a.backend()

@@ -65,6 +65,9 @@ pub struct Model {
     /// Rank of the setting in the compare that chose it.
     pub rank: usize,
     pub target: String,
+    /// Classification: the class labels, in the order of the model's class indices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
     /// Rows it was fitted on (every row with a target).
     pub rows: usize,
     pub seed: u64,
@@ -114,10 +117,27 @@ impl std::fmt::Display for Model {
 /// Predictions for new rows, with what was noticed on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Predictions {
-    /// One prediction per input row, in order.
+    /// One prediction per input row, in order: the value, or for a classifier the index of the
+    /// predicted class in `classes`.
     pub values: Vec<f64>,
+    /// Classification: the class labels; empty for regression.
+    pub classes: Vec<String>,
+    /// Classification: each row's probability of each class (rows x classes).
+    pub proba: Option<ndarray::Array2<f64>>,
     /// Unseen categorical levels and imputed missing values, per column.
     pub warnings: Vec<String>,
+}
+
+impl Predictions {
+    /// Classification: the predicted class label of each row.
+    pub fn labels(&self) -> Option<Vec<&str>> {
+        (!self.classes.is_empty()).then(|| {
+            self.values
+                .iter()
+                .map(|&c| self.classes[c as usize].as_str())
+                .collect()
+        })
+    }
 }
 
 impl Model {
@@ -146,6 +166,9 @@ impl Model {
             )?;
             let importance =
                 importance::importance(&model, &pipeline, x.view(), &table.target, seed)?;
+            if model.is_classifier() != (table.task() == crate::profile::Task::Classification) {
+                return Err("the model does not fit the task".into());
+            }
             Ok((pipeline, model, importance))
         })?;
         let inputs = table
@@ -174,6 +197,7 @@ impl Model {
             params: entry.params.clone(),
             rank: entry.rank,
             target: target.to_string(),
+            classes: table.classes.clone(),
             rows: table.rows(),
             seed,
             cv: entry
@@ -332,11 +356,33 @@ impl Model {
         let table = Table {
             features,
             target: Vec::new(),
+            classes: self.classes.clone(),
         };
         let rows: Vec<usize> = (0..frame.height()).collect();
         let x = self.pipeline.transform(&table, &rows)?;
-        let values = catch(|| self.model.predict(x.view()))
-            .map_err(|e| Error::Internal(format!("the {} model failed: {e}", self.algorithm)))?;
+        let failed =
+            |e: String| Error::Internal(format!("the {} model failed: {e}", self.algorithm));
+        let proba = if self.classes.is_empty() {
+            None
+        } else {
+            let proba = catch(|| self.model.predict_proba(x.view())).map_err(failed)?;
+            if proba.ncols() != self.classes.len() {
+                return Err(failed(format!(
+                    "it gave probabilities of {} classes for {}",
+                    proba.ncols(),
+                    self.classes.len()
+                )));
+            }
+            Some(proba)
+        };
+        let values = match &proba {
+            None => catch(|| self.model.predict(x.view())).map_err(failed)?,
+            Some(p) => p
+                .rows()
+                .into_iter()
+                .map(|row| crate::metrics::argmax(row.iter().copied()) as f64)
+                .collect(),
+        };
         if values.len() != rows.len() {
             return Err(Error::Internal(format!(
                 "the model gave {} predictions for {} rows",
@@ -344,7 +390,12 @@ impl Model {
                 rows.len()
             )));
         }
-        Ok(Predictions { values, warnings })
+        Ok(Predictions {
+            values,
+            classes: self.classes.clone(),
+            proba,
+            warnings,
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use polars::prelude::{Column, CsvWriter, DataFrame, SerWriter};
 
 use crate::error::{Error, Result};
 use crate::leaderboard::{self, Leaderboard};
-use crate::model::MODEL_FILE;
+use crate::model::{Predictions, MODEL_FILE};
 use crate::profile::missing_column;
 
 /// Writes `path` atomically with what `fill` writes.
@@ -73,7 +73,8 @@ pub fn write_run(dir: &Path, board: &Leaderboard) -> Result<Vec<PathBuf>> {
     create_dir(dir)?;
     let csv_path = dir.join("leaderboard.csv");
     write_atomic(&csv_path, |w| {
-        leaderboard::write_csv(&board.entries, w).map_err(std::io::Error::other)
+        leaderboard::write_csv(&board.entries, board.profile.target.task, w)
+            .map_err(std::io::Error::other)
     })?;
     let profile_path = dir.join("profile.json");
     write_atomic(&profile_path, |w| {
@@ -100,13 +101,15 @@ pub enum Keep {
     Id(String),
 }
 
-/// The predictions as a table: the kept input columns and a `prediction` column (named
-/// `predicted_<target>` if the input already has a `prediction` column).
+/// The predictions as a table: the kept input columns, then `prediction` (`predicted_<target>`
+/// when the input has a `prediction` column): the value, or the class label of a classifier,
+/// and with `proba` one `proba_<class>` column per class.
 pub fn predictions_frame(
     frame: &DataFrame,
-    values: Vec<f64>,
+    predictions: &Predictions,
     keep: &Keep,
     target: &str,
+    proba: bool,
 ) -> Result<DataFrame> {
     let mut columns: Vec<Column> = match keep {
         Keep::None => Vec::new(),
@@ -128,7 +131,26 @@ pub fn predictions_frame(
     } else {
         "prediction".to_string()
     };
-    columns.push(Column::new(name.into(), values));
+    match predictions.labels() {
+        Some(labels) => columns.push(Column::new(name.into(), labels)),
+        None => columns.push(Column::new(name.into(), &predictions.values)),
+    }
+    match (&predictions.proba, proba) {
+        (Some(p), true) => {
+            for (class, values) in predictions.classes.iter().zip(p.columns()) {
+                columns.push(Column::new(
+                    format!("proba_{class}").into(),
+                    values.to_vec(),
+                ));
+            }
+        }
+        (None, true) => {
+            return Err(Error::InvalidSetting(
+                "--proba needs a classifier; this model predicts a number".into(),
+            ))
+        }
+        (_, false) => {}
+    }
     DataFrame::new(frame.height(), columns).map_err(|e| Error::Internal(e.to_string()))
 }
 

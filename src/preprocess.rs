@@ -119,7 +119,7 @@ impl Encoder {
         let steps: Vec<Step> = table
             .features
             .iter()
-            .map(|f| fit_step(f, &table.target, rows, options))
+            .map(|f| fit_step(f, &table.target, table.classes.len() > 2, rows, options))
             .collect();
         let outputs = steps.iter().flat_map(Step::outputs).collect();
         Encoder { steps, outputs }
@@ -146,7 +146,15 @@ impl Encoder {
     }
 }
 
-fn fit_step(feature: &Feature, target: &[f64], rows: &[usize], options: &EncodingOptions) -> Step {
+/// `multiclass`: the target holds class indices of more than two classes, whose mean means
+/// nothing, so no target-mean column is made.
+fn fit_step(
+    feature: &Feature,
+    target: &[f64],
+    multiclass: bool,
+    rows: &[usize],
+    options: &EncodingOptions,
+) -> Step {
     let column = feature.name.clone();
     match &feature.values {
         Values::Numeric(v) => Step::Numeric {
@@ -182,7 +190,7 @@ fn fit_step(feature: &Feature, target: &[f64], rows: &[usize], options: &Encodin
                 .map(|&i| c.levels[i].clone())
                 .collect();
             let other = seen.len() > kept.len() + 1;
-            let target_mean = (seen.len() > options.max_levels).then(|| {
+            let target_mean = (seen.len() > options.max_levels && !multiclass).then(|| {
                 let prior = rows.iter().map(|&r| target[r]).sum::<f64>() / rows.len() as f64;
                 let mut sums = vec![0.0; c.levels.len()];
                 for &r in rows.iter().filter(|&&r| c.codes[r] != MISSING) {
@@ -424,6 +432,7 @@ mod tests {
                 },
             ],
             target: vec![0.0; 8],
+            classes: Vec::new(),
         }
     }
 

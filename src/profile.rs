@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::column::{self, Values};
 use crate::error::{Error, Result};
+use crate::metrics::Metric;
 
 /// A text column with more distinct values than this, making up at least `ID_LIKE_RATIO` of its
 /// non-missing rows, is a label per row (a name or an ID) and cannot generalise.
@@ -48,11 +49,60 @@ impl fmt::Display for Kind {
     }
 }
 
-/// The learning task, inferred from the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// An integer target column with at most this many distinct values is taken as class labels
+/// (classification).
+pub const MAX_INTEGER_CLASSES: usize = 10;
+/// More classes than this is refused: such a target is a number or an identifier.
+pub const MAX_CLASSES: usize = 100;
+
+/// The learning task, inferred from the target or given with `--task`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
+    #[default]
     Regression,
+    Classification,
+}
+
+impl Task {
+    /// The metrics scored for the task, in leaderboard column order.
+    pub fn metrics(self) -> &'static [Metric] {
+        match self {
+            Task::Regression => &Metric::REGRESSION,
+            Task::Classification => &Metric::CLASSIFICATION,
+        }
+    }
+
+    /// The metric that ranks the leaderboard unless another is chosen.
+    pub fn default_sort(self) -> Metric {
+        match self {
+            Task::Regression => Metric::Rmse,
+            Task::Classification => Metric::Accuracy,
+        }
+    }
+}
+
+impl fmt::Display for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Task::Regression => "regression",
+            Task::Classification => "classification",
+        })
+    }
+}
+
+impl std::str::FromStr for Task {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Task, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "regression" => Ok(Task::Regression),
+            "classification" => Ok(Task::Classification),
+            _ => Err(format!(
+                "unknown task '{s}'; choose regression or classification"
+            )),
+        }
+    }
 }
 
 /// Summary statistics of a numeric column (missing values excluded).
@@ -128,7 +178,13 @@ pub struct ColumnProfile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetProfile {
     pub column: ColumnProfile,
+    /// Regression in profiles written before classification existed.
+    #[serde(default)]
     pub task: Task,
+    /// Classification: every class label, in class order (numbers numerically, text
+    /// alphabetically; the second of two is the positive class), with its rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<LevelCount>,
     /// Rows dropped because the target is missing.
     pub rows_dropped: usize,
     /// Rows left for training and validation.
@@ -161,12 +217,14 @@ impl Profile {
 }
 
 /// Profiles `frame` and the converted `values` of its columns (parallel to the frame's columns).
-/// Columns named in `ignore` are profiled but dropped.
+/// Columns named in `ignore` are profiled but dropped. The task is inferred from the target
+/// unless given.
 pub fn profile(
     frame: &DataFrame,
     values: &[Values],
     target: &str,
     ignore: &[String],
+    task: Option<Task>,
 ) -> Result<Profile> {
     let names: Vec<&str> = frame
         .get_column_names()
@@ -197,10 +255,8 @@ pub fn profile(
         profile_column(columns[i].as_materialized_series(), &values[i])
             .map_err(|e| Error::Internal(format!("profiling column '{}': {e}", names[i])))
     };
-    let target_profile = target_summary(profile_at(target_at)?, &values[target_at])?;
-    let Values::Numeric(y) = &values[target_at] else {
-        return Err(Error::Internal(format!("target '{target}' is not numeric")));
-    };
+    let target_profile = target_summary(profile_at(target_at)?, &values[target_at], task)?;
+    let y = target_values(&values[target_at], &target_profile)?;
     let mut features = Vec::new();
     let mut warnings = Vec::new();
     for i in (0..columns.len()).filter(|&i| i != target_at) {
@@ -209,7 +265,11 @@ pub fn profile(
             profile.dropped = Some("ignored (--ignore)".into());
         }
         if let (None, Values::Numeric(x)) = (&profile.dropped, &values[i]) {
-            warnings.extend(leak_warning(names[i], x, y));
+            warnings.extend(match target_profile.classes.len() {
+                0 => leak_warning(names[i], x, &y),
+                2 => separation_warning(names[i], x, &y),
+                _ => None,
+            });
         }
         features.push(profile);
     }
@@ -229,6 +289,34 @@ fn leak_warning(name: &str, x: &[f64], y: &[f64]) -> Option<String> {
         format!(
             "'{name}' has rank correlation {rho:.3} with the target: if it is a copy or \
              transform of the target, leave it out with --ignore {name}"
+        )
+    })
+}
+
+/// A warning when a kept numeric feature alone separates the two classes of the target almost
+/// perfectly (its AUC, or 1 - AUC, reaches `LEAK_CORRELATION`).
+fn separation_warning(name: &str, x: &[f64], y: &[f64]) -> Option<String> {
+    let rows: Vec<usize> = (0..x.len())
+        .filter(|&r| !x[r].is_nan() && !y[r].is_nan())
+        .collect();
+    let classes: Vec<usize> = rows.iter().map(|&r| y[r] as usize).collect();
+    let scores =
+        ndarray::Array2::from_shape_fn(
+            (rows.len(), 2),
+            |(i, c)| {
+                if c == 1 {
+                    x[rows[i]]
+                } else {
+                    0.0
+                }
+            },
+        );
+    let auc = Metric::Auc.classify(&classes, scores.view());
+    let separation = auc.max(1.0 - auc);
+    (separation >= LEAK_CORRELATION).then(|| {
+        format!(
+            "'{name}' alone separates the two classes (AUC {separation:.3}): if it is known only \
+             with the target, leave it out with --ignore {name}"
         )
     })
 }
@@ -346,19 +434,45 @@ fn profile_column(series: &Series, values: &Values) -> PolarsResult<ColumnProfil
     Ok(profile)
 }
 
-fn target_summary(column: ColumnProfile, values: &Values) -> Result<TargetProfile> {
+fn target_summary(
+    column: ColumnProfile,
+    values: &Values,
+    task: Option<Task>,
+) -> Result<TargetProfile> {
     let rows_dropped = column.missing;
     let rows_used = values.len() - rows_dropped;
     let name = column.name.clone();
-    match values {
-        Values::Numeric(_) if !column.dtype.eq_ignore_ascii_case("bool") => {}
-        _ => {
-            let examples: Vec<&str> = column.top.iter().map(|l| l.level.as_str()).collect();
-            return Err(Error::NonNumericTarget {
-                column: name,
-                detail: format!("{} values such as {}", column.kind, examples.join(", ")),
-            });
+    let boolean = column.dtype.eq_ignore_ascii_case("bool");
+    let labels = || {
+        let examples: Vec<&str> = column.top.iter().map(|l| l.level.as_str()).collect();
+        format!("{} values such as {}", column.kind, examples.join(", "))
+    };
+    if matches!(values, Values::Datetime(_)) {
+        return Err(Error::UnusableTarget {
+            column: name,
+            reason: format!(
+                "it holds dates or times ({}); predict a number or a label derived from them",
+                labels()
+            ),
+        });
+    }
+    let inferred = match values {
+        Values::Numeric(_) if !boolean => {
+            let integer = column.dtype.starts_with('i') || column.dtype.starts_with('u');
+            if integer && column.distinct <= MAX_INTEGER_CLASSES {
+                Task::Classification
+            } else {
+                Task::Regression
+            }
         }
+        _ => Task::Classification,
+    };
+    let task = task.unwrap_or(inferred);
+    if task == Task::Regression && (boolean || matches!(values, Values::Categorical(_))) {
+        return Err(Error::NonNumericTarget {
+            column: name,
+            detail: labels(),
+        });
     }
     if rows_used == 0 {
         return Err(Error::UnusableTarget {
@@ -372,20 +486,113 @@ fn target_summary(column: ColumnProfile, values: &Values) -> Result<TargetProfil
         )));
     }
     if column.distinct == 1 {
-        let value = column.stats.map(|s| s.min).unwrap_or(f64::NAN);
+        let value = match (&column.stats, column.top.first()) {
+            (Some(s), _) => s.min.to_string(),
+            (None, Some(level)) => level.level.clone(),
+            (None, None) => String::new(),
+        };
         return Err(Error::UnusableTarget {
             column: name,
             reason: format!("every row has the value {value}; there is nothing to learn"),
+        });
+    }
+    let classes = match task {
+        Task::Regression => Vec::new(),
+        Task::Classification => class_counts(values, boolean),
+    };
+    if classes.len() > MAX_CLASSES {
+        return Err(Error::UnusableTarget {
+            column: name,
+            reason: format!(
+                "it has {} distinct values, more than the {MAX_CLASSES} classes a classifier \
+                 takes; if it is a quantity, use --task regression",
+                classes.len()
+            ),
         });
     }
     let mut column = column;
     column.dropped = None;
     Ok(TargetProfile {
         column,
-        task: Task::Regression,
+        task,
+        classes,
         rows_dropped,
         rows_used,
     })
+}
+
+/// The class label of a classification target's value at `row`, or `None` when missing.
+fn class_label(values: &Values, boolean: bool, row: usize) -> Option<String> {
+    match values {
+        _ if values.is_missing(row) => None,
+        Values::Numeric(v) if boolean => Some((v[row] == 1.0).to_string()),
+        Values::Numeric(v) | Values::Datetime(v) => Some(v[row].to_string()),
+        Values::Categorical(c) => Some(c.levels[c.codes[row] as usize].clone()),
+    }
+}
+
+/// Every class of a classification target with its rows, in class order: numbers
+/// numerically, text alphabetically (byte order), booleans false then true.
+fn class_counts(values: &Values, boolean: bool) -> Vec<LevelCount> {
+    match values {
+        Values::Categorical(c) => {
+            let mut classes: Vec<LevelCount> = c
+                .levels
+                .iter()
+                .zip(&c.counts)
+                .filter(|(_, &n)| n > 0)
+                .map(|(level, &count)| LevelCount {
+                    level: level.clone(),
+                    count,
+                })
+                .collect();
+            classes.sort_by(|a, b| a.level.cmp(&b.level));
+            classes
+        }
+        Values::Numeric(v) | Values::Datetime(v) => {
+            let mut present: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+            present.sort_by(f64::total_cmp);
+            present
+                .chunk_by(|a, b| a == b)
+                .map(|run| LevelCount {
+                    level: if boolean {
+                        (run[0] == 1.0).to_string()
+                    } else {
+                        run[0].to_string()
+                    },
+                    count: run.len(),
+                })
+                .collect()
+        }
+    }
+}
+
+/// The target as numbers: its values for regression, class indices (NaN where missing) for
+/// classification.
+pub(crate) fn target_values(values: &Values, target: &TargetProfile) -> Result<Vec<f64>> {
+    match (target.task, values) {
+        (Task::Regression, Values::Numeric(v)) => Ok(v.clone()),
+        (Task::Regression, _) => Err(Error::Internal(format!(
+            "target '{}' is not numeric",
+            target.column.name
+        ))),
+        (Task::Classification, _) => {
+            let boolean = target.column.dtype.eq_ignore_ascii_case("bool");
+            let index: std::collections::HashMap<&str, usize> = target
+                .classes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.level.as_str(), i))
+                .collect();
+            Ok((0..values.len())
+                .map(|row| {
+                    class_label(values, boolean, row)
+                        .and_then(|label| index.get(label.as_str()).map(|&i| i as f64))
+                        .unwrap_or(f64::NAN)
+                })
+                .collect())
+        }
+    }
 }
 
 /// An error for a column name that is not in the data, with close names as a hint.
@@ -465,9 +672,20 @@ impl fmt::Display for Profile {
         let t = &self.target;
         writeln!(
             f,
-            "{} rows x {} columns; target '{}' ({:?}): {} rows used, {} dropped (target missing)",
+            "{} rows x {} columns; target '{}' ({}): {} rows used, {} dropped (target missing)",
             self.rows, self.columns, t.column.name, t.task, t.rows_used, t.rows_dropped
         )?;
+        if !t.classes.is_empty() {
+            let balance: Vec<String> = t
+                .classes
+                .iter()
+                .map(|c| {
+                    let share = 100.0 * c.count as f64 / t.rows_used.max(1) as f64;
+                    format!("{} {} ({share:.1}%)", c.level, c.count)
+                })
+                .collect();
+            writeln!(f, "  {} classes: {}", t.classes.len(), balance.join(", "))?;
+        }
         let width = std::iter::once(&t.column)
             .chain(&self.features)
             .map(|c| c.name.chars().count() + 1)
@@ -566,7 +784,7 @@ mod tests {
     fn kinds_and_drop_reasons() {
         let df = frame();
         let values = convert_columns(&df).unwrap();
-        let p = profile(&df, &values, "y", &[]).unwrap();
+        let p = profile(&df, &values, "y", &[], None).unwrap();
         assert_eq!(p.target.rows_dropped, 1);
         assert_eq!(p.target.rows_used, 3);
         let kinds: Vec<Kind> = p.features.iter().map(|c| c.kind).collect();
@@ -589,9 +807,9 @@ mod tests {
     fn ignored_columns_are_dropped_and_unknown_ones_named() {
         let df = frame();
         let values = convert_columns(&df).unwrap();
-        let p = profile(&df, &values, "y", &["x".into()]).unwrap();
+        let p = profile(&df, &values, "y", &["x".into()], None).unwrap();
         assert_eq!(p.features[0].dropped.as_deref(), Some("ignored (--ignore)"));
-        let err = profile(&df, &values, "y", &["xx".into()])
+        let err = profile(&df, &values, "y", &["xx".into()], None)
             .unwrap_err()
             .to_string();
         assert!(
@@ -607,7 +825,7 @@ mod tests {
         let noise: Vec<f64> = (0..50).map(|v| f64::from((v * 37) % 11)).collect();
         let df = df!("y" => &y, "log_y" => &leak, "noise" => &noise).unwrap();
         let values = convert_columns(&df).unwrap();
-        let p = profile(&df, &values, "y", &[]).unwrap();
+        let p = profile(&df, &values, "y", &[], None).unwrap();
         assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
         assert!(p.warnings[0].starts_with("'log_y' has rank correlation 1.000"));
     }
@@ -624,15 +842,47 @@ mod tests {
     fn missing_target_suggests_close_names() {
         let df = frame();
         let values = convert_columns(&df).unwrap();
-        let err = profile(&df, &values, "G", &[]).unwrap_err().to_string();
+        let err = profile(&df, &values, "G", &[], None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("did you mean g?"), "{err}");
     }
 
     #[test]
-    fn text_target_is_rejected() {
+    fn text_target_is_classification_and_refused_for_regression() {
         let df = frame();
         let values = convert_columns(&df).unwrap();
-        let err = profile(&df, &values, "g", &[]).unwrap_err();
+        let p = profile(&df, &values, "g", &[], None).unwrap();
+        assert_eq!(p.target.task, Task::Classification);
+        let classes: Vec<&str> = p.target.classes.iter().map(|c| c.level.as_str()).collect();
+        let mut sorted = classes.clone();
+        sorted.sort_unstable();
+        assert_eq!(classes, sorted);
+        let err = profile(&df, &values, "g", &[], Some(Task::Regression)).unwrap_err();
         assert!(matches!(err, Error::NonNumericTarget { .. }), "{err}");
+    }
+
+    #[test]
+    fn few_whole_numbers_are_classes_in_numeric_order() {
+        let df = df!(
+            "x" => (0..30).map(f64::from).collect::<Vec<_>>(),
+            "y" => (0..30).map(|i| [2i64, 10, 1][i % 3]).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let values = convert_columns(&df).unwrap();
+        let p = profile(&df, &values, "y", &[], None).unwrap();
+        assert_eq!(p.target.task, Task::Classification);
+        let classes: Vec<(&str, usize)> = p
+            .target
+            .classes
+            .iter()
+            .map(|c| (c.level.as_str(), c.count))
+            .collect();
+        assert_eq!(classes, [("1", 10), ("2", 10), ("10", 10)]);
+        let codes = target_values(&values[1], &p.target).unwrap();
+        assert_eq!(&codes[..3], [1.0, 2.0, 0.0]);
+        let forced = profile(&df, &values, "y", &[], Some(Task::Regression)).unwrap();
+        assert_eq!(forced.target.task, Task::Regression);
+        assert!(forced.target.classes.is_empty());
     }
 }

@@ -7,14 +7,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Instant;
 
-use ndarray::{Array2, ArrayView1};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::folds::Fold;
-use crate::metrics::Metric;
-use crate::models::{Algorithm, Params};
+use crate::metrics::argmax;
+use crate::models::{Algorithm, FittedModel, ModelResult, Params};
 use crate::preprocess::{EncodingOptions, Pipeline};
+use crate::profile::Task;
 use crate::table::Table;
 
 /// One algorithm with one hyperparameter setting.
@@ -24,22 +25,28 @@ pub struct Candidate {
     pub params: Params,
 }
 
-/// Scores of one candidate on one fold's validation rows, in [`Metric::ALL`] order.
+/// Scores of one candidate on one fold's validation rows, in the order of the task's
+/// [`Task::metrics`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoldScore {
-    pub scores: [f64; Metric::ALL.len()],
+    pub scores: Vec<f64>,
     pub fit_seconds: f64,
     /// The out-of-fold predictions of the validation rows marked to keep.
     pub kept: Vec<OutOfFold>,
 }
 
 /// A row's prediction by a model that did not see it in training.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutOfFold {
     /// Row of the modelling table (rows with a target).
     pub row: usize,
+    /// The target, or the class index.
     pub actual: f64,
+    /// The prediction, or the most probable class index.
     pub predicted: f64,
+    /// Classification: the probability of each class.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proba: Vec<f64>,
 }
 
 /// What became of a candidate.
@@ -197,46 +204,102 @@ fn run_task(
     let y_train: Vec<f64> = fold.train.iter().map(|&r| table.target[r]).collect();
     let y_valid: Vec<f64> = fold.valid.iter().map(|&r| table.target[r]).collect();
     let started = Instant::now();
-    let predictions = catch(|| {
+    let predicted = catch(|| {
         let model = candidate.algorithm.fit(
             &candidate.params,
             data.train.view(),
             ArrayView1::from(&y_train),
             seed,
         )?;
-        model.predict(data.valid.view())
+        Predicted::of(&model, table, data.valid.view())
     })?;
     let fit_seconds = started.elapsed().as_secs_f64();
-    if predictions.len() != y_valid.len() {
-        return Err(format!(
-            "predicted {} values for {} rows",
-            predictions.len(),
-            y_valid.len()
-        ));
-    }
-    if let Some(bad) = predictions.iter().find(|p| !p.is_finite()) {
-        return Err(format!("the model predicted a non-finite value ({bad})"));
-    }
-    let mut scores = [0.0; Metric::ALL.len()];
-    for (score, metric) in scores.iter_mut().zip(Metric::ALL) {
-        *score = metric.score(&y_valid, &predictions);
-    }
+    let scores = predicted.scores(table.task(), &y_valid)?;
     let kept = fold
         .valid
         .iter()
-        .zip(y_valid.iter().zip(&predictions))
-        .filter(|(&row, _)| keep.get(row).copied().unwrap_or(false))
-        .map(|(&row, (&actual, &predicted))| OutOfFold {
-            row,
-            actual,
-            predicted,
-        })
+        .enumerate()
+        .filter(|(_, &row)| keep.get(row).copied().unwrap_or(false))
+        .map(|(i, &row)| predicted.out_of_fold(row, y_valid[i], i))
         .collect();
     Ok(FoldScore {
         scores,
         fit_seconds,
         kept,
     })
+}
+
+/// A model's predictions of a fold's validation rows.
+enum Predicted {
+    Values(Vec<f64>),
+    /// Rows x classes.
+    Proba(Array2<f64>),
+}
+
+impl Predicted {
+    /// Predicts `x` as the table's task needs: values, or probabilities of every class.
+    fn of(model: &FittedModel, table: &Table, x: ArrayView2<f64>) -> ModelResult<Predicted> {
+        let predicted = match table.task() {
+            Task::Regression => Predicted::Values(model.predict(x)?),
+            Task::Classification => {
+                let proba = model.predict_proba(x)?;
+                if proba.ncols() != table.classes.len() {
+                    return Err(format!(
+                        "the model gave probabilities of {} classes, the target has {}",
+                        proba.ncols(),
+                        table.classes.len()
+                    ));
+                }
+                Predicted::Proba(proba)
+            }
+        };
+        let (rows, values) = match &predicted {
+            Predicted::Values(v) => (v.len(), v.as_slice()),
+            Predicted::Proba(p) => (p.nrows(), p.as_slice().unwrap_or(&[])),
+        };
+        if rows != x.nrows() {
+            return Err(format!("predicted {rows} rows for {}", x.nrows()));
+        }
+        if let Some(bad) = values.iter().find(|p| !p.is_finite()) {
+            return Err(format!("the model predicted a non-finite value ({bad})"));
+        }
+        Ok(predicted)
+    }
+
+    fn scores(&self, task: Task, truth: &[f64]) -> ModelResult<Vec<f64>> {
+        Ok(match self {
+            Predicted::Values(pred) => task
+                .metrics()
+                .iter()
+                .map(|m| m.score(truth, pred))
+                .collect(),
+            Predicted::Proba(proba) => {
+                let classes: Vec<usize> = truth.iter().map(|&c| c as usize).collect();
+                task.metrics()
+                    .iter()
+                    .map(|m| m.classify(&classes, proba.view()))
+                    .collect()
+            }
+        })
+    }
+
+    /// The out-of-fold record of validation row `i` (table row `row`).
+    fn out_of_fold(&self, row: usize, actual: f64, i: usize) -> OutOfFold {
+        match self {
+            Predicted::Values(v) => OutOfFold {
+                row,
+                actual,
+                predicted: v[i],
+                proba: Vec::new(),
+            },
+            Predicted::Proba(p) => OutOfFold {
+                row,
+                actual,
+                predicted: argmax(p.row(i).iter().copied()) as f64,
+                proba: p.row(i).to_vec(),
+            },
+        }
+    }
 }
 
 thread_local! {
@@ -326,6 +389,7 @@ mod tests {
                 values: Values::Numeric((0..20).map(f64::from).collect()),
             }],
             target: (0..20).map(|v| f64::from(v) * 2.0).collect(),
+            classes: Vec::new(),
         };
         let folds = kfold(20, 4, Some(1)).unwrap();
         let candidates: Vec<Candidate> = ["ok", "panics", "errors", "nan", "huge"]

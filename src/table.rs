@@ -1,9 +1,9 @@
-//! The modelling table: the kept feature columns and the numeric target, rows with a missing
-//! target removed.
+//! The modelling table: the kept feature columns and the target as numbers (class indices for
+//! classification), rows with a missing target removed.
 
 use crate::column::Values;
 use crate::error::{Error, Result};
-use crate::profile::{Kind, Profile};
+use crate::profile::{self, Kind, Profile, Task};
 
 /// A feature column ready for preprocessing.
 #[derive(Debug, Clone)]
@@ -17,7 +17,10 @@ pub struct Feature {
 #[derive(Debug, Clone)]
 pub struct Table {
     pub features: Vec<Feature>,
+    /// The target's values, or for classification the index of each row's class in `classes`.
     pub target: Vec<f64>,
+    /// Classification: the class labels; empty for regression.
+    pub classes: Vec<String>,
 }
 
 impl Table {
@@ -33,11 +36,7 @@ impl Table {
                 Error::Internal(format!("target '{target_name}' not among the columns"))
             })?;
         let (_, target) = columns.remove(target_at);
-        let Values::Numeric(target) = target else {
-            return Err(Error::Internal(format!(
-                "target '{target_name}' is not numeric"
-            )));
-        };
+        let target = profile::target_values(&target, &profile.target)?;
         let rows: Vec<usize> = (0..target.len()).filter(|&r| !target[r].is_nan()).collect();
         let complete = rows.len() == target.len();
         let features = columns
@@ -51,10 +50,33 @@ impl Table {
             })
             .collect();
         let target = rows.iter().map(|&r| target[r]).collect();
-        Ok(Table { features, target })
+        let classes = profile
+            .target
+            .classes
+            .iter()
+            .map(|c| c.level.clone())
+            .collect();
+        Ok(Table {
+            features,
+            target,
+            classes,
+        })
     }
 
     pub fn rows(&self) -> usize {
         self.target.len()
+    }
+
+    pub fn task(&self) -> Task {
+        if self.classes.is_empty() {
+            Task::Regression
+        } else {
+            Task::Classification
+        }
+    }
+
+    /// Classification: each row's class index.
+    pub fn class_indices(&self) -> Vec<usize> {
+        self.target.iter().map(|&c| c as usize).collect()
     }
 }

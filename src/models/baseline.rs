@@ -1,8 +1,11 @@
-//! The mean baseline: predicts the training mean. Any useful model must beat it.
+//! Baselines any useful model must beat: the training mean (regression) and the training class
+//! shares (classification).
 
 use ndarray::{ArrayView1, ArrayView2};
 
+use super::one_vs_rest::class_count;
 use super::{Algorithm, FittedModel, ModelResult, Params};
+use crate::profile::Task;
 
 pub struct Mean;
 
@@ -28,5 +31,40 @@ impl Algorithm for Mean {
     ) -> ModelResult<FittedModel> {
         let mean = y.mean().ok_or("no training rows")?;
         Ok(FittedModel::Constant(mean))
+    }
+}
+
+/// The majority-class baseline: every row gets the training class shares as probabilities, so
+/// it always predicts the most frequent class (scikit-learn's `DummyClassifier(strategy="prior")`).
+pub struct Majority;
+
+impl Algorithm for Majority {
+    fn task(&self) -> Task {
+        Task::Classification
+    }
+    fn id(&self) -> &'static str {
+        "majority"
+    }
+    fn name(&self) -> &'static str {
+        "Majority-class baseline"
+    }
+    fn backend(&self) -> &'static str {
+        "automl"
+    }
+    fn grid(&self) -> Vec<Params> {
+        vec![Params::new()]
+    }
+    fn fit(
+        &self,
+        _: &Params,
+        _: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        _: u64,
+    ) -> ModelResult<FittedModel> {
+        let mut shares = vec![0.0; class_count(y)?];
+        for &c in y {
+            shares[c as usize] += 1.0 / y.len() as f64;
+        }
+        Ok(FittedModel::Priors(shares))
     }
 }

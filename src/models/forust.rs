@@ -10,7 +10,16 @@ use serde::{Deserialize, Serialize};
 
 use super::{float, floats, grid, int, ints, Algorithm, FittedModel, ModelResult, Params};
 
-pub struct GradientBoosting;
+/// Gradient boosting with squared loss (regression) or log loss (a two-class probability model,
+/// used one-vs-rest).
+pub struct GradientBoosting {
+    log_loss: bool,
+}
+
+impl GradientBoosting {
+    pub const REGRESSION: GradientBoosting = GradientBoosting { log_loss: false };
+    pub const CLASSIFICATION: GradientBoosting = GradientBoosting { log_loss: true };
+}
 
 #[derive(Serialize, Deserialize)]
 pub struct Booster(GradientBooster);
@@ -37,7 +46,7 @@ impl Algorithm for GradientBoosting {
             ("max_depth", ints(&[3, 6])),
         ])
     }
-    /// Squared loss; single-threaded inside, the sweep already runs candidates in parallel.
+    /// Single-threaded inside: the sweep already runs candidates in parallel.
     fn fit(
         &self,
         params: &Params,
@@ -46,7 +55,11 @@ impl Algorithm for GradientBoosting {
         seed: u64,
     ) -> ModelResult<FittedModel> {
         let mut booster = GradientBooster::default()
-            .set_objective_type(ObjectiveType::SquaredLoss)
+            .set_objective_type(if self.log_loss {
+                ObjectiveType::LogLoss
+            } else {
+                ObjectiveType::SquaredLoss
+            })
             .set_iterations(int(params, "iterations")?)
             .set_learning_rate(float(params, "learning_rate")? as f32)
             .set_max_depth(int(params, "max_depth")?)
@@ -74,12 +87,17 @@ impl Booster {
             .collect()
     }
 
+    /// Predicted values, or with the log loss the probability of class 1.
     pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         let data = column_major(x);
         // Rows in parallel (each row's sum over trees keeps its order, so the result does not
         // depend on the thread count): serving a large file is then not one core's work.
-        Ok(self
+        let raw = self
             .0
-            .predict(&Matrix::new(&data, x.nrows(), x.ncols()), true))
+            .predict(&Matrix::new(&data, x.nrows(), x.ncols()), true);
+        Ok(match self.0.objective_type {
+            ObjectiveType::LogLoss => raw.into_iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect(),
+            _ => raw,
+        })
     }
 }

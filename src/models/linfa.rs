@@ -1,8 +1,11 @@
 //! The linfa backend: ordinary least squares and ridge (linfa-linear's QR least squares), lasso
-//! and elastic net by coordinate descent (linfa-elasticnet), and kernel SVR (linfa-svm).
+//! and elastic net by coordinate descent (linfa-elasticnet), kernel SVR and SVC (linfa-svm),
+//! logistic regression (linfa-logistic) and Gaussian naive Bayes (linfa-bayes).
 
+use linfa::dataset::Pr;
 use linfa::prelude::{Fit, Predict};
 use linfa::DatasetBase;
+use linfa_bayes::{GaussianNb, NaiveBayes as _};
 use linfa_elasticnet::ElasticNetParams;
 use linfa_linalg::qr::QRInto;
 use linfa_linear::LinearRegression;
@@ -11,9 +14,11 @@ use ndarray::{concatenate, s, Array1, Array2, ArrayView1, ArrayView2, Axis, Shap
 
 use serde::{Deserialize, Serialize};
 
+use super::one_vs_rest::class_count;
 use super::{
     float, floats, grid, row_limit, Algorithm, Centering, FittedModel, ModelResult, Params,
 };
+use crate::profile::Task;
 
 /// Kernel SVR stores a dense rows x rows kernel matrix and its solver is quadratic or worse in
 /// rows: above this many training rows it is skipped.
@@ -30,6 +35,13 @@ pub struct Ridge;
 pub struct Lasso;
 pub struct ElasticNet;
 pub struct Svr;
+pub struct LogisticRegression;
+pub struct GaussianNaiveBayes;
+/// A two-class SVM with an RBF kernel and Platt-scaled probabilities (a one-vs-rest part).
+pub struct Svc;
+
+/// Iterations of logistic regression's L-BFGS.
+const LOGISTIC_MAX_ITERATIONS: u64 = 1_000;
 
 impl Algorithm for Ols {
     fn id(&self) -> &'static str {
@@ -307,5 +319,220 @@ impl FittedSvr {
     pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         let pred: Array1<f64> = self.model.predict(&x);
         Ok(pred.into_iter().map(|p| p * self.std + self.mean).collect())
+    }
+}
+
+impl Algorithm for LogisticRegression {
+    fn task(&self) -> Task {
+        Task::Classification
+    }
+    fn id(&self) -> &'static str {
+        "lr"
+    }
+    fn name(&self) -> &'static str {
+        "Logistic regression"
+    }
+    fn backend(&self) -> &'static str {
+        "linfa-logistic"
+    }
+    /// `c` is scikit-learn's inverse regularisation strength: linfa-logistic minimises the summed
+    /// log loss plus alpha/2 ||w||^2, which is scikit-learn's objective divided by C when
+    /// alpha = 1 / C.
+    fn grid(&self) -> Vec<Params> {
+        grid(&[("c", floats(&[0.1, 1.0, 10.0]))])
+    }
+    fn needs_scaling(&self) -> bool {
+        true
+    }
+    /// Two classes: binomial; more: multinomial (softmax).
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        _: u64,
+    ) -> ModelResult<FittedModel> {
+        let c = float(params, "c")?;
+        if c <= 0.0 {
+            return Err(format!("c must be positive, got {c}"));
+        }
+        let classes = class_count(y)?;
+        let labels: Array1<usize> = y.mapv(|c| c as usize);
+        let data = DatasetBase::new(x, labels);
+        let fail = |e: linfa_logistic::error::Error| format!("logistic regression failed: {e}");
+        let model = if classes == 2 {
+            let model = linfa_logistic::LogisticRegression::default()
+                .alpha(1.0 / c)
+                .max_iterations(LOGISTIC_MAX_ITERATIONS)
+                .fit(&data)
+                .map_err(fail)?;
+            Logistic::Binary(model)
+        } else {
+            let model = linfa_logistic::MultiLogisticRegression::default()
+                .alpha(1.0 / c)
+                .max_iterations(LOGISTIC_MAX_ITERATIONS)
+                .fit(&data)
+                .map_err(fail)?;
+            Logistic::Multinomial(model)
+        };
+        Ok(FittedModel::Logistic(model))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub enum Logistic {
+    Binary(linfa_logistic::FittedLogisticRegression<f64, usize>),
+    Multinomial(linfa_logistic::MultiFittedLogisticRegression<f64, usize>),
+}
+
+impl Logistic {
+    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        match self {
+            Logistic::Binary(m) => {
+                // linfa-logistic's positive class is the larger class, not always class 1.
+                let p = m.predict_probabilities(&x);
+                let positive_is_one = m.labels().pos.class == 1;
+                Array2::from_shape_fn((x.nrows(), 2), |(r, c)| {
+                    if (c == 1) == positive_is_one {
+                        p[r]
+                    } else {
+                        1.0 - p[r]
+                    }
+                })
+            }
+            // Columns in ascending class order, which are our class indices.
+            Logistic::Multinomial(m) => m.predict_probabilities(&x),
+        }
+    }
+}
+
+impl Algorithm for GaussianNaiveBayes {
+    fn task(&self) -> Task {
+        Task::Classification
+    }
+    fn id(&self) -> &'static str {
+        "nb"
+    }
+    fn name(&self) -> &'static str {
+        "Gaussian naive Bayes"
+    }
+    fn backend(&self) -> &'static str {
+        "linfa-bayes"
+    }
+    /// `var_smoothing`: the share of the largest feature variance added to every variance
+    /// (scikit-learn's default).
+    fn grid(&self) -> Vec<Params> {
+        grid(&[("var_smoothing", floats(&[1e-9]))])
+    }
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        _: u64,
+    ) -> ModelResult<FittedModel> {
+        let classes = class_count(y)?;
+        let labels: Array1<usize> = y.mapv(|c| c as usize);
+        let model = GaussianNb::params()
+            .var_smoothing(float(params, "var_smoothing")?)
+            .fit(&DatasetBase::new(x, labels))
+            .map_err(|e| format!("naive Bayes failed: {e}"))?;
+        Ok(FittedModel::NaiveBayes(NaiveBayes { model, classes }))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct NaiveBayes {
+    #[serde(serialize_with = "with_sorted_keys")]
+    model: GaussianNb<f64, usize>,
+    classes: usize,
+}
+
+/// Serialises through a `serde_json::Value`, whose maps are sorted by key: linfa-bayes keeps its
+/// classes in a `HashMap`, whose order would differ between runs and so would the model file.
+fn with_sorted_keys<T: Serialize, S: serde::Serializer>(
+    value: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde_json::to_value(value)
+        .map_err(serde::ser::Error::custom)?
+        .serialize(s)
+}
+
+impl NaiveBayes {
+    /// Class probabilities from linfa-bayes's joint log-likelihoods, normalised by a stable
+    /// softmax: linfa-bayes 0.8's own `predict_proba` exponentiates the log-likelihoods before
+    /// subtracting their maximum, which overflows to inf or NaN on near-constant columns (a
+    /// one-hot column that is all zeros within a class).
+    pub fn predict_proba(&self, x: ArrayView2<f64>) -> ModelResult<Array2<f64>> {
+        let log_likelihood = self.model.joint_log_likelihood(x);
+        let mut out = Array2::from_elem((x.nrows(), self.classes), f64::NEG_INFINITY);
+        for (&class, values) in log_likelihood {
+            if class >= self.classes {
+                return Err(format!("naive Bayes returned an unknown class {class}"));
+            }
+            out.column_mut(class).assign(&values);
+        }
+        for mut row in out.rows_mut() {
+            let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+            row.mapv_inplace(|v| (v - max).exp());
+            let sum = row.sum();
+            row /= sum;
+        }
+        Ok(out)
+    }
+}
+
+impl Algorithm for Svc {
+    fn id(&self) -> &'static str {
+        "svc"
+    }
+    fn name(&self) -> &'static str {
+        "Support vector classifier (RBF)"
+    }
+    fn backend(&self) -> &'static str {
+        "linfa-svm"
+    }
+    fn grid(&self) -> Vec<Params> {
+        grid(&[("c", floats(&[1.0, 10.0]))])
+    }
+    fn needs_scaling(&self) -> bool {
+        true
+    }
+    fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
+        row_limit(rows, SVR_MAX_ROWS, "kernel SVC is quadratic in rows")
+    }
+    /// Fits the 0/1 indicator `y`; the RBF width is scikit-learn's `gamma="scale"` on
+    /// standardised features, as for SVR.
+    fn fit(
+        &self,
+        params: &Params,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        _: u64,
+    ) -> ModelResult<FittedModel> {
+        let c = float(params, "c")?;
+        let positive: Array1<bool> = y.mapv(|v| v == 1.0);
+        let model = Svm::<f64, Pr>::params()
+            .pos_neg_weights(c, c)
+            .gaussian_kernel(x.ncols().max(1) as f64)
+            .eps(1e-3)
+            .shrinking(false)
+            .fit(&DatasetBase::new(x.to_owned(), positive))
+            .map_err(|e| format!("SVC solver failed: {e}"))?;
+        Ok(FittedModel::Svc(Box::new(FittedSvc { model })))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct FittedSvc {
+    model: Svm<f64, Pr>,
+}
+
+impl FittedSvc {
+    /// The probability of class 1.
+    pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
+        let pred: Array1<Pr> = self.model.predict(&x);
+        Ok(pred.iter().map(|p| f64::from(**p)).collect())
     }
 }

@@ -6,6 +6,7 @@
 mod baseline;
 mod forust;
 mod linfa;
+mod one_vs_rest;
 mod smartcore;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,9 @@ use std::fmt;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
+
+use crate::metrics::argmax;
+use crate::profile::Task;
 
 /// One hyperparameter value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,7 +53,14 @@ pub fn format_params(params: &Params) -> String {
 pub type ModelResult<T> = Result<T, String>;
 
 /// An algorithm with a default hyperparameter grid.
+///
+/// A classifier is fitted on class indices `0..k` (as `f64`, every class present) and returns a
+/// model with [`FittedModel::predict_proba`].
 pub trait Algorithm: Send + Sync {
+    /// The task the algorithm learns.
+    fn task(&self) -> Task {
+        Task::Regression
+    }
     /// Short id used on the command line (`--include rf,ridge`).
     fn id(&self) -> &'static str;
     fn name(&self) -> &'static str;
@@ -85,7 +96,17 @@ pub enum FittedModel {
     Linear(linfa::Linear),
     Svr(Box<linfa::FittedSvr>),
     Smartcore(smartcore::Model),
+    /// Gradient boosting; with the log-loss objective it predicts a probability.
     Boosting(Box<forust::Booster>),
+    /// Classification: the same class probabilities for every row (the training shares).
+    Priors(Vec<f64>),
+    /// Classification: one model per class predicting the probability of that class (a single
+    /// model, of class 1, with two classes); rows are normalised to sum 1.
+    OneVsRest(Vec<FittedModel>),
+    Logistic(linfa::Logistic),
+    NaiveBayes(linfa::NaiveBayes),
+    /// A two-class SVM with Platt-scaled output: predicts the probability of class 1.
+    Svc(Box<linfa::FittedSvc>),
 }
 
 /// How a model rates its own features.
@@ -99,7 +120,8 @@ pub enum ImportanceKind {
     /// Coefficient times the feature's standard deviation: the change of the prediction for one
     /// standard deviation of the feature (signed).
     StandardisedCoefficient,
-    /// Increase of RMSE when an input column's values are shuffled across rows.
+    /// Increase of the loss (RMSE, or log loss for a classifier) when an input column's values
+    /// are shuffled across rows.
     Permutation,
 }
 
@@ -116,11 +138,33 @@ impl FittedModel {
                 .impurity_importance()
                 .map(|v| (ImportanceKind::Impurity, v)),
             FittedModel::Boosting(m) => Some((ImportanceKind::Gain, m.gain_importance(x.ncols()))),
-            FittedModel::Constant(_) | FittedModel::Svr(_) => None,
+            // The classes' models' importances, averaged (all of one kind).
+            FittedModel::OneVsRest(models) => {
+                let each: Vec<(ImportanceKind, Vec<f64>)> = models
+                    .iter()
+                    .map(|m| m.intrinsic_importance(x))
+                    .collect::<Option<_>>()?;
+                let kind = each.first()?.0;
+                let mut mean = vec![0.0; x.ncols()];
+                for (_, values) in &each {
+                    for (m, v) in mean.iter_mut().zip(values) {
+                        *m += v / each.len() as f64;
+                    }
+                }
+                Some((kind, mean))
+            }
+            FittedModel::Constant(_)
+            | FittedModel::Svr(_)
+            | FittedModel::Priors(_)
+            | FittedModel::Logistic(_)
+            | FittedModel::NaiveBayes(_)
+            | FittedModel::Svc(_) => None,
         }
     }
 
-    /// One prediction per row of `x` (rows x the features the model was fitted on).
+    /// One prediction per row of `x` (rows x the features the model was fitted on): the value
+    /// for regression, the most probable class index for a classifier, the probability of class
+    /// 1 for a two-class probability model (`Svc`, log-loss boosting).
     pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
         match self {
             FittedModel::Constant(v) => Ok(vec![*v; x.nrows()]),
@@ -128,6 +172,40 @@ impl FittedModel {
             FittedModel::Svr(m) => m.predict(x),
             FittedModel::Smartcore(m) => m.predict(x),
             FittedModel::Boosting(m) => m.predict(x),
+            FittedModel::Svc(m) => m.predict(x),
+            FittedModel::Priors(_)
+            | FittedModel::OneVsRest(_)
+            | FittedModel::Logistic(_)
+            | FittedModel::NaiveBayes(_) => Ok(self
+                .predict_proba(x)?
+                .rows()
+                .into_iter()
+                .map(|row| argmax(row.iter().copied()) as f64)
+                .collect()),
+        }
+    }
+
+    /// Whether the model is a classifier (has [`FittedModel::predict_proba`]).
+    pub fn is_classifier(&self) -> bool {
+        matches!(
+            self,
+            FittedModel::Priors(_)
+                | FittedModel::OneVsRest(_)
+                | FittedModel::Logistic(_)
+                | FittedModel::NaiveBayes(_)
+        )
+    }
+
+    /// A classifier's class probabilities: rows x classes, each row summing to 1.
+    pub fn predict_proba(&self, x: ArrayView2<f64>) -> ModelResult<Array2<f64>> {
+        match self {
+            FittedModel::Priors(p) => {
+                Ok(Array2::from_shape_fn((x.nrows(), p.len()), |(_, c)| p[c]))
+            }
+            FittedModel::OneVsRest(models) => one_vs_rest::proba(models, x),
+            FittedModel::Logistic(m) => Ok(m.predict_proba(x)),
+            FittedModel::NaiveBayes(m) => m.predict_proba(x),
+            _ => Err("a regression model has no class probabilities".into()),
         }
     }
 }
@@ -144,9 +222,26 @@ pub fn registry() -> Vec<Box<dyn Algorithm>> {
         Box::new(smartcore::Forest { extra: false }),
         Box::new(smartcore::Forest { extra: true }),
         Box::new(smartcore::Knn),
-        Box::new(forust::GradientBoosting),
+        Box::new(forust::GradientBoosting::REGRESSION),
         Box::new(linfa::Svr),
+        Box::new(baseline::Majority),
+        Box::new(linfa::LogisticRegression),
+        one_vs_rest::boxed(smartcore::DecisionTree),
+        one_vs_rest::boxed(smartcore::Forest { extra: false }),
+        one_vs_rest::boxed(smartcore::Forest { extra: true }),
+        one_vs_rest::boxed(smartcore::Knn),
+        Box::new(linfa::GaussianNaiveBayes),
+        one_vs_rest::boxed(forust::GradientBoosting::CLASSIFICATION),
+        one_vs_rest::boxed(linfa::Svc),
     ]
+}
+
+/// The algorithms for `task`, in listing order.
+pub fn for_task(task: Task) -> Vec<Box<dyn Algorithm>> {
+    registry()
+        .into_iter()
+        .filter(|a| a.task() == task)
+        .collect()
 }
 
 /// Reads hyperparameter `key` as a float.
@@ -237,13 +332,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_unique_and_grids_non_empty() {
-        let algorithms = registry();
-        let mut ids: Vec<&str> = algorithms.iter().map(|a| a.id()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), algorithms.len());
-        assert!(algorithms.iter().all(|a| !a.grid().is_empty()));
+    fn ids_are_unique_per_task_and_grids_non_empty() {
+        for task in [Task::Regression, Task::Classification] {
+            let algorithms = for_task(task);
+            let mut ids: Vec<&str> = algorithms.iter().map(|a| a.id()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), algorithms.len());
+            assert!(algorithms.iter().all(|a| !a.grid().is_empty()));
+        }
+    }
+
+    #[test]
+    fn every_classifier_gives_probabilities_of_every_class() {
+        // Three classes along x0, with noise in x1.
+        let x = Array2::from_shape_fn((90, 2), |(i, j)| {
+            if j == 0 {
+                (i / 30) as f64 * 2.0 + (i % 7) as f64 * 0.1
+            } else {
+                (i * 13 % 11) as f64
+            }
+        });
+        let three: Array1<f64> = (0..90).map(|i| (i / 30) as f64).collect();
+        let two = three.mapv(|c| f64::from(c >= 1.0));
+        for y in [two, three] {
+            let k = y.iter().fold(0.0f64, |a, &b| a.max(b)) as usize + 1;
+            for algorithm in for_task(Task::Classification) {
+                let params = &algorithm.grid()[0];
+                let model = algorithm
+                    .fit(params, x.view(), y.view(), 7)
+                    .unwrap_or_else(|e| panic!("{}: {e}", algorithm.id()));
+                let proba = model.predict_proba(x.view()).unwrap();
+                assert_eq!(proba.dim(), (90, k), "{}", algorithm.id());
+                for row in proba.rows() {
+                    assert!((row.sum() - 1.0).abs() < 1e-9, "{}: {row}", algorithm.id());
+                    assert!(row.iter().all(|p| (0.0..=1.0).contains(p)));
+                }
+                let labels = model.predict(x.view()).unwrap();
+                let right = labels.iter().zip(&y).filter(|(p, t)| p == t).count();
+                if algorithm.id() != "majority" {
+                    assert!(right >= 80, "{} k={k}: {right} of 90", algorithm.id());
+                }
+            }
+        }
     }
 
     #[test]
@@ -261,7 +392,7 @@ mod tests {
             .into_iter()
             .map(|r| 3.0 * r[0] - r[1] + 2.0)
             .collect();
-        for algorithm in registry() {
+        for algorithm in for_task(Task::Regression) {
             let params = &algorithm.grid()[0];
             let model = algorithm
                 .fit(params, x.view(), y.view(), 7)

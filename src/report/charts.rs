@@ -198,3 +198,135 @@ pub fn bars(title: &str, labels: &[String], values: &[f64]) -> String {
         Ok(())
     })
 }
+
+/// Line colours of several series (Tableau 10).
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(0x4e, 0x79, 0xa7),
+    RGBColor(0xf2, 0x8e, 0x2b),
+    RGBColor(0xe1, 0x57, 0x59),
+    RGBColor(0x76, 0xb7, 0xb2),
+    RGBColor(0x59, 0xa1, 0x4f),
+    RGBColor(0xed, 0xc9, 0x48),
+    RGBColor(0xb0, 0x7a, 0xa1),
+    RGBColor(0xff, 0x9d, 0xa7),
+    RGBColor(0x9c, 0x75, 0x5f),
+    RGBColor(0xba, 0xb0, 0xac),
+];
+
+/// ROC curves: each a labelled line of (false positive rate, true positive rate) points, over
+/// the diagonal of chance. One curve is drawn in blue without a legend; several get a legend.
+pub fn roc(title: &str, curves: &[(String, Vec<(f64, f64)>)]) -> String {
+    if curves.is_empty() {
+        return String::new();
+    }
+    svg((440, 420), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(-0.01f64..1.01, -0.01f64..1.01)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("false positive rate")
+            .y_desc("true positive rate")
+            .x_labels(6)
+            .y_labels(6)
+            .light_line_style(TRANSPARENT)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(LineSeries::new(
+                vec![(0.0, 0.0), (1.0, 1.0)],
+                GREY.stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?;
+        let single = curves.len() == 1;
+        for (i, (label, points)) in curves.iter().enumerate() {
+            let colour = if single {
+                BLUE_
+            } else {
+                PALETTE[i % PALETTE.len()]
+            };
+            let series = chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    colour.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?;
+            if !single {
+                series.label(label.as_str()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                });
+            }
+        }
+        if !single {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(GREY)
+                .label_font(("sans-serif", 12))
+                .draw()
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+}
+
+/// Columns of the rows of each class, labelled below; horizontal [`bars`] for many classes.
+pub fn class_counts(title: &str, labels: &[String], counts: &[usize]) -> String {
+    let n = labels.len().min(counts.len());
+    let max = counts[..n].iter().copied().max().unwrap_or(0);
+    if n == 0 || max == 0 {
+        return String::new();
+    }
+    if !(2..=12).contains(&n) {
+        let values: Vec<f64> = counts[..n].iter().map(|&c| c as f64).collect();
+        return bars(title, &labels[..n], &values);
+    }
+    // Labels shortened to fit under their column.
+    let width = (48 / n).max(4);
+    let labels: Vec<String> = labels[..n]
+        .iter()
+        .map(|l| l.chars().take(width).collect())
+        .collect();
+    svg((420, 280), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..max as f64 * 1.05)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_desc("rows")
+            .y_labels(5)
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .light_line_style(TRANSPARENT)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(counts[..n].iter().enumerate().map(|(i, &c)| {
+                let mut column = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), c as f64),
+                    ],
+                    BLUE_.mix(0.8).filled(),
+                );
+                column.set_margin(0, 0, 6, 6);
+                column
+            }))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}

@@ -260,6 +260,7 @@ pub fn record(
         ("folds".to_string(), settings.folds.to_string()),
         ("shuffle".to_string(), settings.shuffle.to_string()),
         ("seed".to_string(), settings.seed.to_string()),
+        ("task".to_string(), profile.target.task.to_string()),
         ("sort".to_string(), settings.sort.to_string()),
         ("export_top".to_string(), settings.export_top.to_string()),
         ("candidates".to_string(), board.entries.len().to_string()),
@@ -403,7 +404,13 @@ fn mlmodel(model: &Model) -> String {
             serde_json::json!({"type": kind, "name": c.name, "required": true})
         })
         .collect();
-    let outputs = serde_json::json!([{"type": "double", "name": model.target, "required": true}]);
+    let output_type = if model.classes.is_empty() {
+        "double"
+    } else {
+        "string"
+    };
+    let outputs =
+        serde_json::json!([{"type": output_type, "name": model.target, "required": true}]);
     format!(
         "artifact_path: model\nflavors:\n  automl:\n    model_file: {}\n    format_version: {}\n    \
          automl_version: {}\n    algorithm: {}\n    params: {}\nsignature:\n  inputs: {}\n  \

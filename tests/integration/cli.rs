@@ -3,7 +3,7 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::common::{automl, data_file, dataset, read_csv};
+use crate::common::{automl, data_file, dataset, leaderboard_without_times, read_csv};
 
 #[test]
 fn compare_prints_and_writes_the_leaderboard_and_profile() {
@@ -32,7 +32,7 @@ fn compare_prints_and_writes_the_leaderboard_and_profile() {
         ["rank", "model", "name", "backend", "params", "status", "error"]
     );
     assert_eq!(rows[0].last().unwrap(), "fit_seconds");
-    let candidates: usize = automl::models::registry()
+    let candidates: usize = automl::models::for_task(automl::Task::Regression)
         .iter()
         .map(|a| a.grid().len())
         .sum();
@@ -71,36 +71,11 @@ fn compare_prints_and_writes_the_leaderboard_and_profile() {
     );
 }
 
-fn leaderboard_without_times(threads: &str, out: &std::path::Path) -> Vec<Vec<String>> {
-    automl()
-        .env("RAYON_NUM_THREADS", threads)
-        .args([
-            "compare",
-            "--target",
-            "progression",
-            "--quiet",
-            "--seed",
-            "7",
-            "--out",
-        ])
-        .arg(out)
-        .arg(dataset("diabetes.csv"))
-        .assert()
-        .success();
-    read_csv(&out.join("leaderboard.csv"))
-        .into_iter()
-        .map(|mut row| {
-            row.pop(); // fit_seconds
-            row
-        })
-        .collect()
-}
-
 #[test]
 fn the_leaderboard_does_not_depend_on_the_thread_count() {
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let single = leaderboard_without_times("1", one.path());
-    let double = leaderboard_without_times("2", two.path());
+    let single = leaderboard_without_times("diabetes.csv", "progression", "1", one.path());
+    let double = leaderboard_without_times("diabetes.csv", "progression", "2", two.path());
     assert_eq!(single.len(), double.len());
     for (a, b) in single.iter().zip(&double) {
         assert_eq!(a, b);
@@ -237,9 +212,9 @@ fn a_missing_target_column_suggests_close_names() {
 }
 
 #[test]
-fn a_text_target_is_a_clear_error() {
+fn a_text_target_is_a_clear_error_for_regression() {
     automl()
-        .args(["compare", "--target", "Type"])
+        .args(["compare", "--target", "Type", "--task", "regression"])
         .arg(dataset("cars93.csv"))
         .assert()
         .code(2)
@@ -256,7 +231,7 @@ fn unknown_ids_and_bad_settings_are_usage_errors() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "unknown algorithm id 'xgb'; known ids: mean, ols",
+            "unknown algorithm id 'xgb'; known ids: regression: mean, ols",
         ));
     automl()
         .args(["compare", "--target", "progression", "--folds", "1"])

@@ -70,3 +70,29 @@ pub fn sha256(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// The leaderboard of a compare of a bundled dataset with `threads` threads and seed 7, without
+/// the (timing) fit_seconds column.
+pub fn leaderboard_without_times(
+    data: &str,
+    target: &str,
+    threads: &str,
+    out: &Path,
+) -> Vec<Vec<String>> {
+    automl()
+        .env("RAYON_NUM_THREADS", threads)
+        .args([
+            "compare", "--target", target, "--quiet", "--seed", "7", "--out",
+        ])
+        .arg(out)
+        .arg(dataset(data))
+        .assert()
+        .success();
+    read_csv(&out.join("leaderboard.csv"))
+        .into_iter()
+        .map(|mut row| {
+            row.pop(); // fit_seconds
+            row
+        })
+        .collect()
+}

@@ -1,8 +1,8 @@
 //! Exported models: every algorithm's saved-and-loaded artifact predicts exactly what the model
 //! in memory predicts, and damaged files are refused with their own message.
 
-use automl::models::registry;
-use automl::{Compare, CsvOptions, Model};
+use automl::models::for_task;
+use automl::{Compare, CsvOptions, Model, Task};
 
 use crate::common::{dataset, sha256};
 
@@ -13,7 +13,11 @@ fn cars93() -> polars::prelude::DataFrame {
 }
 
 fn trained(id: &str) -> Model {
-    let board = Compare::new("Price")
+    trained_on("Price", id)
+}
+
+fn trained_on(target: &str, id: &str) -> Model {
+    let board = Compare::new(target)
         .folds(2)
         .include([id])
         .ignore(["Min.Price", "Max.Price"])
@@ -34,7 +38,7 @@ fn bits(values: &[f64]) -> Vec<u64> {
 #[test]
 fn every_algorithm_round_trips_to_the_bit() {
     let frame = cars93();
-    for algorithm in registry() {
+    for algorithm in for_task(Task::Regression) {
         let id = algorithm.id();
         let model = trained(id);
         assert_eq!(model.algorithm, id);
@@ -45,6 +49,37 @@ fn every_algorithm_round_trips_to_the_bit() {
         let after = loaded.predict(&frame).unwrap();
         assert_eq!(bits(&before.values), bits(&after.values), "{id}");
         // Saved twice, the same bytes: nothing in the file depends on memory layout.
+        assert_eq!(
+            model.to_bytes().unwrap(),
+            loaded.to_bytes().unwrap(),
+            "{id}"
+        );
+    }
+}
+
+/// DriveTrain: three classes (4WD, Front, Rear); labels and probabilities survive the file.
+#[test]
+fn every_classifier_round_trips_to_the_bit() {
+    let frame = cars93();
+    for algorithm in for_task(Task::Classification) {
+        let id = algorithm.id();
+        let model = trained_on("DriveTrain", id);
+        assert_eq!(model.classes, ["4WD", "Front", "Rear"], "{id}");
+        let before = model.predict(&frame).unwrap();
+        let labels = before.labels().unwrap();
+        assert!(labels.iter().all(|l| model.classes.iter().any(|c| c == l)));
+        let proba = before.proba.as_ref().unwrap();
+        assert_eq!(proba.dim(), (frame.height(), 3), "{id}");
+        let loaded =
+            Model::from_bytes(&model.to_bytes().unwrap()).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let after = loaded.predict(&frame).unwrap();
+        assert_eq!(before.labels(), after.labels(), "{id}");
+        let after_proba = after.proba.as_ref().unwrap();
+        assert_eq!(
+            bits(proba.as_slice().unwrap()),
+            bits(after_proba.as_slice().unwrap()),
+            "{id}"
+        );
         assert_eq!(
             model.to_bytes().unwrap(),
             loaded.to_bytes().unwrap(),

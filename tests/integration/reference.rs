@@ -56,3 +56,77 @@ fn linear_models_match_scikit_learn_on_contiguous_folds() {
         );
     }
 }
+
+/// Logistic regression (binomial and multinomial) and Gaussian naive Bayes refitted on every row
+/// give scikit-learn's class probabilities (tests/data/classification_models.py).
+#[test]
+fn classifiers_match_scikit_learn_probabilities() {
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(data_file("classification_models.json")).unwrap(),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for (data, target) in [("iris", "species"), ("breast_cancer", "diagnosis")] {
+        let frame = automl::load::read_csv(
+            &dataset(&format!("{data}.csv")),
+            &automl::CsvOptions::default(),
+        )
+        .unwrap();
+        let board = Compare::new(target)
+            .include(["lr", "nb"])
+            .export_top(4)
+            .run(&frame)
+            .unwrap();
+        for model in &board.models {
+            let key = format!(
+                "{data} {} {}",
+                model.algorithm,
+                automl::models::format_params(&model.params)
+            );
+            let case = &reference[&key];
+            assert!(case.is_object(), "no reference for {key}");
+            let classes: Vec<&str> = case["classes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap())
+                .collect();
+            assert_eq!(model.classes, classes, "{key}");
+            let predictions = model.predict(&frame).unwrap();
+            let proba = predictions.proba.unwrap();
+            let truth: Vec<usize> = board_truth(&frame, target, &model.classes);
+            let log_loss = Metric::LogLoss.classify(&truth, proba.view());
+            let want = case["log_loss"].as_f64().unwrap();
+            assert!(
+                (log_loss - want).abs() <= 1e-5 * want.max(0.01),
+                "{key}: log loss {log_loss}, scikit-learn {want}"
+            );
+            for (row, expected) in case["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(case["proba"].as_array().unwrap())
+            {
+                let row = row.as_u64().unwrap() as usize;
+                for (c, p) in expected.as_array().unwrap().iter().enumerate() {
+                    let (got, want) = (proba[[row, c]], p.as_f64().unwrap());
+                    assert!(
+                        (got - want).abs() <= 1e-5,
+                        "{key} row {row} class {c}: {got}, scikit-learn {want}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 8);
+}
+
+/// Each row's class index of `target` in `classes`.
+fn board_truth(frame: &polars::prelude::DataFrame, target: &str, classes: &[String]) -> Vec<usize> {
+    let column = frame.column(target).unwrap().str().unwrap().clone();
+    column
+        .iter()
+        .map(|v| classes.iter().position(|c| Some(c.as_str()) == v).unwrap())
+        .collect()
+}

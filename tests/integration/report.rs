@@ -70,6 +70,108 @@ fn every_run_folder_gets_a_self_contained_report() {
     assert_eq!(fs::read_to_string(out.join("report.html")).unwrap(), html);
 }
 
+/// A compare of a classification data set (every algorithm); the run folder's report page.
+fn classification_report(file: &str, target: &str) -> String {
+    let out = scratch_dir("report");
+    automl()
+        .args([
+            "compare",
+            "--target",
+            target,
+            "--quiet",
+            "--no-track",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(dataset(file))
+        .assert()
+        .success();
+    fs::read_to_string(out.join("report.html")).unwrap()
+}
+
+/// The text of the first element starting with `open` up to the following `close`.
+fn section<'a>(html: &'a str, open: &str, close: &str) -> &'a str {
+    let start = html.find(open).unwrap_or_else(|| panic!("no {open}"));
+    let rest = &html[start..];
+    &rest[..rest
+        .find(close)
+        .unwrap_or_else(|| panic!("no {close} after {open}"))]
+}
+
+/// The `data-count` values of a confusion matrix table.
+fn confusion_counts(table: &str) -> Vec<usize> {
+    table
+        .split("data-count=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_classification_report_has_a_confusion_matrix_and_roc_curves() {
+    let html = classification_report("iris.csv", "species");
+    for remote in ["src=\"http", "href=\"http", "url(http", "@import", "<link"] {
+        assert!(!html.contains(remote), "{remote}");
+    }
+    assert!(html.contains("majority-class baseline"));
+    assert!(!html.contains("mean baseline"));
+    // No regression charts.
+    for title in [
+        "predicted vs actual",
+        "residuals vs predicted",
+        "residual distribution",
+    ] {
+        assert!(!html.contains(title), "{title}");
+    }
+    // The confusion matrix: the three classes as row and column headers, 150 rows in 3 × 3.
+    let table = section(&html, "<table id=\"confusion\"", "</table>");
+    let head = section(table, "<thead>", "</thead>");
+    for class in ["setosa", "versicolor", "virginica"] {
+        assert!(
+            head.contains(&format!("<th class=\"num\">{class}</th>")),
+            "{class}"
+        );
+        assert!(table.contains(&format!("<tr><th>{class}</th>")), "{class}");
+    }
+    let counts = confusion_counts(table);
+    assert_eq!(counts.len(), 9);
+    assert_eq!(counts.iter().sum::<usize>(), 150);
+    // Mostly right: the diagonal holds most rows; each true class has its 50 rows.
+    let diagonal: usize = (0..3).map(|i| counts[i * 4]).sum();
+    assert!(diagonal >= 135, "{counts:?}");
+    for row in counts.chunks(3) {
+        assert_eq!(row.iter().sum::<usize>(), 50, "{counts:?}");
+    }
+    assert!(table.contains("recall"));
+    // The ROC chart: one vs rest, a legend entry with an AUC per class.
+    let charts = section(&html, "id=\"winner-charts\"", "<h3>");
+    let roc = section(charts, "<svg", "</svg>");
+    assert!(roc.contains("ROC, one vs rest"), "{roc}");
+    for class in ["setosa", "versicolor", "virginica"] {
+        assert!(roc.contains(&format!("{class}: AUC ")), "{class}");
+    }
+    assert!(html.contains("target: species"));
+    assert!(html.contains("permutation importance (log-loss increase)"));
+}
+
+#[test]
+fn a_two_class_report_draws_the_positive_class_roc_with_its_auc() {
+    let html = classification_report("breast_cancer.csv", "diagnosis");
+    let table = section(&html, "<table id=\"confusion\"", "</table>");
+    for class in ["benign", "malignant"] {
+        assert!(table.contains(&format!("<tr><th>{class}</th>")), "{class}");
+    }
+    let counts = confusion_counts(table);
+    assert_eq!(counts.len(), 4);
+    assert_eq!(counts.iter().sum::<usize>(), 569);
+    // The title names the positive class (the second) and the area under its curve.
+    let title = section(&html, "ROC: malignant vs benign (AUC ", ")");
+    let auc: f64 = title["ROC: malignant vs benign (AUC ".len()..]
+        .parse()
+        .unwrap_or_else(|e| panic!("{title}: {e}"));
+    assert!((0.9..=1.0).contains(&auc), "{auc}");
+}
+
 #[test]
 fn a_folder_without_report_data_is_named() {
     automl()
@@ -192,6 +294,36 @@ fn the_report_renders_in_a_browser() {
             "{file}: the screenshot is almost all white"
         );
     }
+    classification_renders_in_a_browser();
+}
+
+/// A classification report in the browser: the confusion matrix, the ROC chart, and the
+/// page's own sorting hint (`#sort=auc-desc`).
+fn classification_renders_in_a_browser() {
+    let out = scratch_dir("report");
+    automl()
+        .args([
+            "compare",
+            "--target",
+            "species",
+            "--quiet",
+            "--no-track",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(dataset("iris.csv"))
+        .assert()
+        .success();
+    let page = out.join("report.html");
+    let dom = chromium(&["--dump-dom"], &page);
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    assert!(dom.contains("id=\"confusion\""), "confusion matrix");
+    assert!(dom.contains("ROC, one vs rest"), "ROC chart");
+    // Sorted by AUC, descending: the header shows it.
+    let url = format!("{}#sort=auc-desc", page.display());
+    let dom = chromium(&["--dump-dom"], Path::new(&url));
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    assert!(dom.contains("<th class=\"num desc\" data-type=\"num\">auc</th>"));
 }
 
 /// The algorithm id ranked first in a run folder's leaderboard.csv.
