@@ -1,4 +1,5 @@
-//! Criterion benchmarks of the engine's stages on the bundled diabetes data.
+//! Criterion benchmarks of the engine's stages on the bundled diabetes data (and a
+//! classification sweep on breast_cancer).
 //!
 //! cargo bench --bench engine
 
@@ -16,12 +17,19 @@ fn diabetes() -> &'static Path {
     ))
 }
 
+fn breast_cancer() -> &'static Path {
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/breast_cancer.csv"
+    ))
+}
+
 fn load_and_profile(c: &mut Criterion) {
     c.bench_function("load+profile diabetes", |b| {
         b.iter(|| {
             let frame = read_csv(diabetes(), &CsvOptions::default()).unwrap();
             let values = convert_columns(&frame).unwrap();
-            profile(&frame, &values, "progression", &[]).unwrap()
+            profile(&frame, &values, "progression", &[], None).unwrap()
         })
     });
 }
@@ -36,6 +44,13 @@ fn sweep(c: &mut Criterion) {
     group.bench_function("default sweep", |b| {
         let compare = Compare::new("progression");
         b.iter(|| compare.run_csv(diabetes()).unwrap())
+    });
+    group.finish();
+    let mut group = c.benchmark_group("compare breast_cancer");
+    group.sample_size(10);
+    group.bench_function("default sweep", |b| {
+        let compare = Compare::new("diagnosis");
+        b.iter(|| compare.run_csv(breast_cancer()).unwrap())
     });
     group.finish();
 }
