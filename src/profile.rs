@@ -401,6 +401,7 @@ fn profile_column(series: &Series, values: &Values) -> PolarsResult<ColumnProfil
             }
             if series.dtype().is_bool() {
                 profile.kind = Kind::Boolean;
+                profile.stats = None;
                 let trues = v.iter().filter(|&&x| x == 1.0).count();
                 profile.top = top_levels(vec![
                     ("true".to_string(), trues),
