@@ -1,7 +1,9 @@
 //! The compare builder: settings in, a ranked leaderboard out.
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
 use polars::prelude::DataFrame;
 use rayon::prelude::*;
@@ -15,7 +17,7 @@ use crate::model::Model;
 use crate::models::{self, Algorithm};
 use crate::preprocess::EncodingOptions;
 use crate::profile::{self, Profile, Task};
-use crate::sweep::{self, Candidate, Progress};
+use crate::sweep::{self, Candidate, Control, Progress};
 use crate::table::Table;
 
 /// Seed used when none is given, so that two runs agree by default.
@@ -54,6 +56,8 @@ pub struct Compare {
     csv: CsvOptions,
     encoding: EncodingOptions,
     export_top: usize,
+    max_fit_seconds: Option<f64>,
+    stop: Option<Arc<AtomicBool>>,
     progress: Option<ProgressFn>,
 }
 
@@ -74,6 +78,8 @@ impl Compare {
             csv: CsvOptions::default(),
             encoding: EncodingOptions::default(),
             export_top: 1,
+            max_fit_seconds: None,
+            stop: None,
             progress: None,
         }
     }
@@ -147,6 +153,22 @@ impl Compare {
         self
     }
 
+    /// Longest one fold's fit may take: a candidate that runs over is marked timed out and the
+    /// sweep goes on (the backends cannot be interrupted: the abandoned fit finishes on its own
+    /// thread and its result is dropped).
+    pub fn max_fit_seconds(mut self, seconds: f64) -> Compare {
+        self.max_fit_seconds = Some(seconds);
+        self
+    }
+
+    /// Stops the sweep when `flag` becomes true (Ctrl-C, a service shutting down): no fit starts,
+    /// running ones are abandoned, and the leaderboard of the candidates that finished comes
+    /// back, the others marked interrupted ([`Leaderboard::partial`]); nothing is refitted.
+    pub fn stop_when(mut self, flag: Arc<AtomicBool>) -> Compare {
+        self.stop = Some(flag);
+        self
+    }
+
     /// Called after every finished fold fit, from the worker threads.
     pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Compare {
         self.progress = Some(Arc::new(f));
@@ -183,6 +205,27 @@ impl Compare {
         Ok(chosen)
     }
 
+    /// The sweep's limits; an error for a time limit that is not a positive number of seconds.
+    fn control(&self) -> Result<Control> {
+        let max_fit = match self.max_fit_seconds {
+            None => None,
+            Some(s) => Some(
+                Duration::try_from_secs_f64(s)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| {
+                        Error::InvalidSetting(format!(
+                            "--max-fit-seconds must be a positive number of seconds, got {s}"
+                        ))
+                    })?,
+            ),
+        };
+        Ok(Control {
+            max_fit,
+            stop: self.stop.clone(),
+        })
+    }
+
     /// Checks the settings that do not depend on the data.
     fn validate(&self) -> Result<()> {
         if self.folds < 2 {
@@ -196,6 +239,7 @@ impl Compare {
                 "at least one level must be kept per categorical column".into(),
             ));
         }
+        self.control()?;
         if let (Some(task), Some(sort)) = (self.task, self.sort) {
             check_sort(task, sort)?;
         }
@@ -250,6 +294,7 @@ impl Compare {
         let sort = self.sort.unwrap_or(task.default_sort());
         check_sort(task, sort)?;
         let algorithms = self.algorithms(task)?;
+        let control = self.control()?;
         if profile.kept().next().is_none() {
             let reasons: Vec<String> = profile
                 .dropped()
@@ -300,11 +345,15 @@ impl Compare {
             &self.encoding,
             self.seed,
             &sample_rows(table.rows(), self.seed),
+            &control,
             &report,
         );
         let entries = leaderboard::rank(candidates, outcomes, sort);
-        let (models, export_errors) =
-            self.refit(&table, &profile.target.column.name, &entries, &algorithms);
+        let (models, export_errors) = if control.stopped() {
+            (Vec::new(), Vec::new())
+        } else {
+            self.refit(&table, &profile.target.column.name, &entries, &algorithms)
+        };
         Ok(Leaderboard {
             profile,
             settings: Settings {

@@ -33,7 +33,11 @@ fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error
 pub enum Status {
     Ok,
     Failed,
+    /// A fold ran over the time limit (`--max-fit-seconds`).
+    Timeout,
     Skipped,
+    /// Not finished when the sweep was stopped (Ctrl-C).
+    Interrupted,
 }
 
 impl fmt::Display for Status {
@@ -41,7 +45,9 @@ impl fmt::Display for Status {
         f.pad(match self {
             Status::Ok => "ok",
             Status::Failed => "failed",
+            Status::Timeout => "timeout",
             Status::Skipped => "skipped",
+            Status::Interrupted => "interrupted",
         })
     }
 }
@@ -110,6 +116,11 @@ impl Leaderboard {
     pub fn best(&self) -> Option<&Entry> {
         self.entries.first().filter(|e| e.status == Status::Ok)
     }
+
+    /// Whether the sweep was stopped before every candidate finished.
+    pub fn partial(&self) -> bool {
+        self.entries.iter().any(|e| e.status == Status::Interrupted)
+    }
 }
 
 /// Summarises each candidate's outcome (in candidate order) and ranks them by `sort`;
@@ -122,7 +133,13 @@ pub fn rank(candidates: Vec<Candidate>, outcomes: Vec<Outcome>, sort: Metric) ->
             let (status, error, folds) = match outcome {
                 Outcome::Scored(folds) => (Status::Ok, None, folds),
                 Outcome::Failed(e) => (Status::Failed, Some(e), Vec::new()),
+                Outcome::TimedOut(e) => (Status::Timeout, Some(e), Vec::new()),
                 Outcome::Skipped(e) => (Status::Skipped, Some(e), Vec::new()),
+                Outcome::Interrupted => (
+                    Status::Interrupted,
+                    Some("not finished when the sweep was stopped".into()),
+                    Vec::new(),
+                ),
             };
             let metrics = if folds.is_empty() {
                 Vec::new()
@@ -167,7 +184,8 @@ pub fn rank(candidates: Vec<Candidate>, outcomes: Vec<Outcome>, sort: Metric) ->
     entries
 }
 
-/// Ordering key: scored rows first, then by the metric (best first, NaN last).
+/// Ordering key: scored rows first, by the metric (best first, NaN last), then failed, timed
+/// out, skipped and interrupted rows.
 struct Key {
     group: u8,
     value: f64,
@@ -191,12 +209,13 @@ fn sort_key(entry: &Entry, sort: Metric) -> Key {
             group: 1,
             value: 0.0,
         },
-        None if entry.status == Status::Failed => Key {
-            group: 2,
-            value: 0.0,
-        },
         None => Key {
-            group: 3,
+            group: match entry.status {
+                Status::Ok | Status::Failed => 2,
+                Status::Timeout => 3,
+                Status::Skipped => 4,
+                Status::Interrupted => 5,
+            },
             value: 0.0,
         },
     }

@@ -5,6 +5,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use anyhow::Context;
 use automl::models::{format_params, registry};
@@ -156,6 +158,10 @@ struct CompareArgs {
     /// Output folder [default: a new folder under ./automl-runs/].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Longest one fold's fit may take, in seconds: a candidate that runs over is marked
+    /// "timeout" and the sweep goes on.
+    #[arg(long, value_name = "SECONDS")]
+    max_fit_seconds: Option<f64>,
     /// Refit this many of the best candidates on all rows and save them (model.automl,
     /// model-2.automl, ...); 0 saves none.
     #[arg(long, default_value_t = 1)]
@@ -192,32 +198,62 @@ fn parse_separator(sep: &str) -> anyhow::Result<u8> {
     }
 }
 
+/// Exit code of a compare stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    // A panic outside the sweep (which turns its own into failed rows) is a bug: exit 1 with
+    // its message, not Rust's 101.
+    let result = std::panic::catch_unwind(|| match cli.command {
         Command::Compare(args) => compare(args),
-        Command::Predict(args) => predict(args),
-        Command::Runs(args) => runs(args),
-        Command::Report { run } => report(&run),
+        Command::Predict(args) => predict(args).map(|()| ExitCode::SUCCESS),
+        Command::Runs(args) => runs(args).map(|()| ExitCode::SUCCESS),
+        Command::Report { run } => report(&run).map(|()| ExitCode::SUCCESS),
         Command::Models => {
             models();
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
-    };
+    });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
             eprintln!("error: {e:#}");
             let user = e
                 .downcast_ref::<automl::Error>()
                 .is_some_and(|e| e.is_user_error());
             ExitCode::from(if user { 2 } else { 1 })
         }
+        Err(_) => {
+            eprintln!("error: internal error (a bug in automl; the message is above)");
+            ExitCode::from(1)
+        }
     }
 }
 
-fn compare(args: CompareArgs) -> anyhow::Result<()> {
+/// A flag set by the first Ctrl-C; a second one exits at once.
+fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let installed = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\nstopped");
+            std::process::exit(i32::from(INTERRUPTED));
+        }
+        eprintln!(
+            "\nstopping: finishing with the candidates done so far (Ctrl-C again to quit now)"
+        );
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will end the compare without a leaderboard: {e}");
+    }
+    stop
+}
+
+fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let stop = stop_on_ctrl_c();
     let mut compare = Compare::new(&args.target)
+        .stop_when(stop.clone())
         .folds(args.folds)
         .seed(args.seed)
         .shuffle(!args.no_shuffle)
@@ -233,6 +269,9 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
     }
     if let Some(task) = args.task {
         compare = compare.task(task);
+    }
+    if let Some(seconds) = args.max_fit_seconds {
+        compare = compare.max_fit_seconds(seconds);
     }
     let server = args.tracking.server().filter(|_| !args.no_track);
     if let Some(uri) = server {
@@ -300,8 +339,23 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
             best.name
         );
     }
+    let code = if board.partial() {
+        let finished = board
+            .entries
+            .iter()
+            .filter(|e| e.status != automl::Status::Interrupted)
+            .count();
+        eprintln!(
+            "interrupted: {finished} of {} candidates finished; the leaderboard is partial \
+             (status 'interrupted') and no model was exported",
+            board.entries.len()
+        );
+        ExitCode::from(INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    };
     if args.no_track {
-        return Ok(());
+        return Ok(code);
     }
     let record = tracking::record(&board, &source, start_ms, &written)?;
     let experiment = &args.tracking.experiment;
@@ -331,7 +385,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<()> {
             dir.join(automl::model::MODEL_FILE).display()
         );
     }
-    Ok(())
+    Ok(code)
 }
 
 /// The command line, with arguments quoted where a shell would need it.

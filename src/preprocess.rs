@@ -105,6 +105,21 @@ impl Step {
     }
 }
 
+/// The most columns the encoding of `table` can have (before fitting, which may keep fewer
+/// levels): one per number, four per datetime, per categorical its kept levels plus the pooled
+/// and target-mean columns.
+pub fn encoded_width_bound(table: &Table, options: &EncodingOptions) -> usize {
+    table
+        .features
+        .iter()
+        .map(|f| match &f.values {
+            Values::Numeric(_) => 1,
+            Values::Datetime(_) => DATE_PARTS.len(),
+            Values::Categorical(c) => c.levels.len().min(options.max_levels).saturating_sub(1) + 2,
+        })
+        .sum()
+}
+
 /// Imputation and encoding of every feature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Encoder {

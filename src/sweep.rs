@@ -1,11 +1,16 @@
 //! The parallel sweep: every candidate on every fold, on rayon. Each fold's preprocessing is
 //! fitted once on its training rows and shared by all candidates that use it; a candidate that
 //! errors or panics records its message and the sweep goes on.
+//!
+//! Each fit runs on a thread of its own while the rayon worker that started it waits, so a fit
+//! that runs over `Control::max_fit`, or is running when `Control::stop` is set, can be left
+//! behind: the backends cannot be interrupted, so the abandoned thread computes on until its fit
+//! ends, and its result is dropped.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, Once};
+use std::time::{Duration, Instant};
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
@@ -14,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::folds::Fold;
 use crate::metrics::argmax;
 use crate::models::{Algorithm, FittedModel, ModelResult, Params};
-use crate::preprocess::{EncodingOptions, Pipeline};
-use crate::profile::Task;
+use crate::preprocess::{encoded_width_bound, EncodingOptions, Pipeline};
+use crate::profile::Task as MlTask;
 use crate::table::Table;
 
 /// One algorithm with one hyperparameter setting.
@@ -56,8 +61,47 @@ pub enum Outcome {
     Scored(Vec<FoldScore>),
     /// An error or panic on some fold.
     Failed(String),
+    /// A fold fit ran over the time limit.
+    TimedOut(String),
     /// Not run, for the reason given.
     Skipped(String),
+    /// Not finished when the sweep was stopped.
+    Interrupted,
+}
+
+/// Limits on a sweep.
+#[derive(Debug, Clone, Default)]
+pub struct Control {
+    /// Longest one fold's fit and prediction may take; a candidate that runs over is timed out
+    /// and its remaining folds are not run.
+    pub max_fit: Option<Duration>,
+    /// When set (by Ctrl-C, or a service shutting down), no fit starts and running fits are
+    /// abandoned: the candidates not finished are `Interrupted`.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl Control {
+    pub fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+}
+
+/// Below this many bytes of encoded matrices for all folds, candidates run one after another
+/// (all folds of one, then the next), so a stopped sweep has whole candidates finished; above
+/// it, fold after fold, so that only one fold's matrices are alive at a time.
+const CANDIDATE_MAJOR_BYTES: usize = 256 << 20;
+
+/// How often a waiting worker looks at the clock and the stop flag.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Why a fold task produced no score.
+#[derive(Debug, Clone)]
+enum TaskError {
+    Failed(String),
+    TimedOut(String),
+    Interrupted,
 }
 
 /// Progress of a sweep: finished and total fold fits.
@@ -86,6 +130,7 @@ struct SharedFold {
 /// Runs every candidate on every fold and returns one outcome per candidate, in order, with
 /// the out-of-fold predictions of the rows where `keep` is true. The result does not depend on
 /// the number of threads.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     table: &Table,
     folds: &[Fold],
@@ -93,6 +138,7 @@ pub fn run(
     encoding: &EncodingOptions,
     seed: u64,
     keep: &[bool],
+    control: &Control,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Vec<Outcome> {
     quiet_panics_in_tasks();
@@ -104,10 +150,19 @@ pub fn run(
     let runnable: Vec<usize> = (0..candidates.len())
         .filter(|&c| skipped[c].is_none())
         .collect();
-    // Fold-major order: a fold's shared matrices live only while its tasks run.
-    let tasks: Vec<(usize, usize)> = (0..folds.len())
-        .flat_map(|f| runnable.iter().map(move |&c| (f, c)))
-        .collect();
+    // Every fold's train and validation matrices, unscaled and standardised.
+    let all_folds_bytes = table.rows() * encoded_width_bound(table, encoding) * 8 * folds.len() * 2;
+    let tasks: Vec<(usize, usize)> = if all_folds_bytes <= CANDIDATE_MAJOR_BYTES {
+        runnable
+            .iter()
+            .flat_map(|&c| (0..folds.len()).map(move |f| (f, c)))
+            .collect()
+    } else {
+        // A fold's shared matrices live only while its tasks run.
+        (0..folds.len())
+            .flat_map(|f| runnable.iter().map(move |&c| (f, c)))
+            .collect()
+    };
     let shared: Vec<SharedFold> = folds
         .iter()
         .map(|_| SharedFold {
@@ -117,18 +172,34 @@ pub fn run(
         .collect();
     let done = AtomicUsize::new(0);
     let total = tasks.len();
-    let results: Vec<Result<FoldScore, String>> = tasks
+    // Candidates with a timed-out fold: their other folds are not run.
+    let timed_out: Vec<AtomicBool> = candidates.iter().map(|_| AtomicBool::new(false)).collect();
+    let results: Vec<Result<FoldScore, TaskError>> = tasks
         .par_iter()
         .with_max_len(1)
         .map(|&(f, c)| {
             let candidate = &candidates[c];
             let scaled = candidate.algorithm.needs_scaling();
-            let data = fold_data(&shared[f], scaled, table, &folds[f], encoding);
-            let result = match data.as_ref() {
-                Ok(data) => run_task(candidate, data, table, &folds[f], task_seed(seed, f), keep),
-                Err(e) => Err(e.clone()),
+            let result = if control.stopped() {
+                Err(TaskError::Interrupted)
+            } else if timed_out[c].load(Ordering::Relaxed) {
+                Err(TaskError::TimedOut(
+                    "not run: another fold ran over the time limit".into(),
+                ))
+            } else {
+                let data = fold_data(&shared[f], scaled, table, &folds[f], encoding);
+                let task = Task {
+                    candidate,
+                    table,
+                    fold: &folds[f],
+                    seed: task_seed(seed, f),
+                    keep,
+                };
+                task.run(data, control)
             };
-            drop(data);
+            if matches!(result, Err(TaskError::TimedOut(_))) {
+                timed_out[c].store(true, Ordering::Relaxed);
+            }
             if shared[f].remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
                 for slot in &shared[f].data {
                     *lock(slot) = None;
@@ -142,7 +213,8 @@ pub fn run(
         })
         .collect();
 
-    let mut per_candidate: Vec<Vec<Result<FoldScore, String>>> = vec![Vec::new(); candidates.len()];
+    let mut per_candidate: Vec<Vec<Result<FoldScore, TaskError>>> =
+        vec![Vec::new(); candidates.len()];
     for (&(_, c), result) in tasks.iter().zip(results) {
         per_candidate[c].push(result);
     }
@@ -151,14 +223,31 @@ pub fn run(
         .zip(skipped)
         .map(|(fold_results, skip)| match skip {
             Some(reason) => Outcome::Skipped(reason),
-            None => fold_results
-                .into_iter()
-                .enumerate()
-                .map(|(f, r)| r.map_err(|e| format!("fold {}: {e}", f + 1)))
-                .collect::<Result<Vec<_>, _>>()
-                .map_or_else(Outcome::Failed, Outcome::Scored),
+            None => outcome(fold_results),
         })
         .collect()
+}
+
+/// A candidate's outcome from its folds' results: a failure names its fold and wins over a
+/// time-out, which wins over an interruption.
+fn outcome(fold_results: Vec<Result<FoldScore, TaskError>>) -> Outcome {
+    let mut scores = Vec::new();
+    let (mut timed_out, mut interrupted) = (None, false);
+    for (f, result) in fold_results.into_iter().enumerate() {
+        match result {
+            Ok(score) => scores.push(score),
+            Err(TaskError::Failed(e)) => return Outcome::Failed(format!("fold {}: {e}", f + 1)),
+            Err(TaskError::TimedOut(e)) => {
+                timed_out.get_or_insert(format!("fold {}: {e}", f + 1));
+            }
+            Err(TaskError::Interrupted) => interrupted = true,
+        }
+    }
+    match (timed_out, interrupted) {
+        (Some(e), _) => Outcome::TimedOut(e),
+        (None, true) => Outcome::Interrupted,
+        (None, false) => Outcome::Scored(scores),
+    }
 }
 
 /// A distinct, reproducible seed for each fold.
@@ -193,40 +282,96 @@ fn fold_data(
     .clone()
 }
 
-fn run_task(
-    candidate: &Candidate,
-    data: &FoldData,
-    table: &Table,
-    fold: &Fold,
+/// One candidate on one fold.
+struct Task<'a> {
+    candidate: &'a Candidate,
+    table: &'a Table,
+    fold: &'a Fold,
     seed: u64,
-    keep: &[bool],
-) -> Result<FoldScore, String> {
-    let y_train: Vec<f64> = fold.train.iter().map(|&r| table.target[r]).collect();
-    let y_valid: Vec<f64> = fold.valid.iter().map(|&r| table.target[r]).collect();
-    let started = Instant::now();
-    let predicted = catch(|| {
-        let model = candidate.algorithm.fit(
-            &candidate.params,
-            data.train.view(),
-            ArrayView1::from(&y_train),
-            seed,
-        )?;
-        Predicted::of(&model, table, data.valid.view())
-    })?;
-    let fit_seconds = started.elapsed().as_secs_f64();
-    let scores = predicted.scores(table.task(), &y_valid)?;
-    let kept = fold
-        .valid
-        .iter()
-        .enumerate()
-        .filter(|(_, &row)| keep.get(row).copied().unwrap_or(false))
-        .map(|(i, &row)| predicted.out_of_fold(row, y_valid[i], i))
-        .collect();
-    Ok(FoldScore {
-        scores,
-        fit_seconds,
-        kept,
-    })
+    keep: &'a [bool],
+}
+
+impl Task<'_> {
+    /// Fits on the fold's training rows and scores the validation rows, on a thread of its own
+    /// (see the module notes) so that the limits of `control` hold.
+    fn run(&self, data: Prepared, control: &Control) -> Result<FoldScore, TaskError> {
+        if let Err(e) = data.as_ref() {
+            return Err(TaskError::Failed(e.clone()));
+        }
+        let y_train: Vec<f64> = self
+            .fold
+            .train
+            .iter()
+            .map(|&r| self.table.target[r])
+            .collect();
+        let y_valid: Vec<f64> = self
+            .fold
+            .valid
+            .iter()
+            .map(|&r| self.table.target[r])
+            .collect();
+        let (algorithm, params, seed) = (
+            self.candidate.algorithm.clone(),
+            self.candidate.params.clone(),
+            self.seed,
+        );
+        let (task, classes) = (self.table.task(), self.table.classes.len());
+        let started = Instant::now();
+        let (send, receive) = mpsc::channel();
+        std::thread::Builder::new()
+            .name(format!("fit {}", algorithm.id()))
+            .spawn(move || {
+                let predicted = catch(|| {
+                    let Ok(data) = data.as_ref() else {
+                        unreachable!("checked above")
+                    };
+                    let model = algorithm.fit(
+                        &params,
+                        data.train.view(),
+                        ArrayView1::from(&y_train),
+                        seed,
+                    )?;
+                    Predicted::of(&model, task, classes, data.valid.view())
+                });
+                // The receiver is gone when the fit was abandoned.
+                let _ = send.send(predicted);
+            })
+            .map_err(|e| TaskError::Failed(format!("cannot start a thread: {e}")))?;
+        let predicted = loop {
+            match receive.recv_timeout(POLL) {
+                Ok(result) => break result.map_err(TaskError::Failed)?,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(TaskError::Failed("the fit ended without a result".into()))
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if control.stopped() {
+                        return Err(TaskError::Interrupted);
+                    }
+                    if let Some(limit) = control.max_fit.filter(|&l| started.elapsed() > l) {
+                        return Err(TaskError::TimedOut(format!(
+                            "ran over the limit of {} s (--max-fit-seconds)",
+                            limit.as_secs_f64()
+                        )));
+                    }
+                }
+            }
+        };
+        let fit_seconds = started.elapsed().as_secs_f64();
+        let scores = predicted.scores(task, &y_valid);
+        let kept = self
+            .fold
+            .valid
+            .iter()
+            .enumerate()
+            .filter(|(_, &row)| self.keep.get(row).copied().unwrap_or(false))
+            .map(|(i, &row)| predicted.out_of_fold(row, y_valid[i], i))
+            .collect();
+        Ok(FoldScore {
+            scores,
+            fit_seconds,
+            kept,
+        })
+    }
 }
 
 /// A model's predictions of a fold's validation rows.
@@ -237,17 +382,21 @@ enum Predicted {
 }
 
 impl Predicted {
-    /// Predicts `x` as the table's task needs: values, or probabilities of every class.
-    fn of(model: &FittedModel, table: &Table, x: ArrayView2<f64>) -> ModelResult<Predicted> {
-        let predicted = match table.task() {
-            Task::Regression => Predicted::Values(model.predict(x)?),
-            Task::Classification => {
+    /// Predicts `x` as the task needs: values, or probabilities of each of the `classes`.
+    fn of(
+        model: &FittedModel,
+        task: MlTask,
+        classes: usize,
+        x: ArrayView2<f64>,
+    ) -> ModelResult<Predicted> {
+        let predicted = match task {
+            MlTask::Regression => Predicted::Values(model.predict(x)?),
+            MlTask::Classification => {
                 let proba = model.predict_proba(x)?;
-                if proba.ncols() != table.classes.len() {
+                if proba.ncols() != classes {
                     return Err(format!(
-                        "the model gave probabilities of {} classes, the target has {}",
+                        "the model gave probabilities of {} classes, the target has {classes}",
                         proba.ncols(),
-                        table.classes.len()
                     ));
                 }
                 Predicted::Proba(proba)
@@ -266,8 +415,8 @@ impl Predicted {
         Ok(predicted)
     }
 
-    fn scores(&self, task: Task, truth: &[f64]) -> ModelResult<Vec<f64>> {
-        Ok(match self {
+    fn scores(&self, task: MlTask, truth: &[f64]) -> Vec<f64> {
+        match self {
             Predicted::Values(pred) => task
                 .metrics()
                 .iter()
@@ -280,7 +429,7 @@ impl Predicted {
                     .map(|m| m.classify(&classes, proba.view()))
                     .collect()
             }
-        })
+        }
     }
 
     /// The out-of-fold record of validation row `i` (table row `row`).
@@ -372,6 +521,10 @@ mod tests {
             _: u64,
         ) -> ModelResult<FittedModel> {
             match self.0 {
+                "slow" => {
+                    std::thread::sleep(Duration::from_secs(3));
+                    Ok(FittedModel::Constant(0.0))
+                }
                 "panics" => panic!("boom"),
                 "errors" => Err("no convergence".into()),
                 "nan" => Ok(FittedModel::Constant(f64::NAN)),
@@ -380,9 +533,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_failing_candidate_is_an_outcome_not_a_crash() {
-        let table = Table {
+    fn line_table() -> Table {
+        Table {
             features: vec![Feature {
                 name: "x".into(),
                 kind: Kind::Numeric,
@@ -390,15 +542,70 @@ mod tests {
             }],
             target: (0..20).map(|v| f64::from(v) * 2.0).collect(),
             classes: Vec::new(),
-        };
-        let folds = kfold(20, 4, Some(1)).unwrap();
-        let candidates: Vec<Candidate> = ["ok", "panics", "errors", "nan", "huge"]
-            .into_iter()
-            .map(|id| Candidate {
+        }
+    }
+
+    fn candidates(ids: &[&'static str]) -> Vec<Candidate> {
+        ids.iter()
+            .map(|&id| Candidate {
                 algorithm: Arc::new(Faulty(id)),
                 params: Params::new(),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn a_slow_candidate_times_out_and_a_stopped_sweep_is_interrupted() {
+        let table = line_table();
+        let folds = kfold(20, 4, Some(1)).unwrap();
+        let control = Control {
+            max_fit: Some(Duration::from_millis(100)),
+            stop: None,
+        };
+        let started = Instant::now();
+        let outcomes = run(
+            &table,
+            &folds,
+            &candidates(&["slow", "ok"]),
+            &EncodingOptions::default(),
+            1,
+            &[],
+            &control,
+            &|_| {},
+        );
+        // Four folds of a 3 s fit, abandoned after 0.1 s each at most.
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(
+            matches!(&outcomes[0], Outcome::TimedOut(e) if e.contains("limit of 0.1 s")),
+            "{:?}",
+            outcomes[0]
+        );
+        assert!(matches!(outcomes[1], Outcome::Scored(_)));
+
+        let stop = Arc::new(AtomicBool::new(true));
+        let control = Control {
+            max_fit: None,
+            stop: Some(stop),
+        };
+        let outcomes = run(
+            &table,
+            &folds,
+            &candidates(&["ok", "huge"]),
+            &EncodingOptions::default(),
+            1,
+            &[],
+            &control,
+            &|_| {},
+        );
+        assert_eq!(outcomes[0], Outcome::Interrupted);
+        assert!(matches!(outcomes[1], Outcome::Skipped(_)));
+    }
+
+    #[test]
+    fn a_failing_candidate_is_an_outcome_not_a_crash() {
+        let table = line_table();
+        let folds = kfold(20, 4, Some(1)).unwrap();
+        let candidates = candidates(&["ok", "panics", "errors", "nan", "huge"]);
         let calls = AtomicUsize::new(0);
         let outcomes = run(
             &table,
@@ -407,6 +614,7 @@ mod tests {
             &EncodingOptions::default(),
             1,
             &[true; 20],
+            &Control::default(),
             &|p| {
                 calls.fetch_add(1, Ordering::Relaxed);
                 assert!(p.done <= p.total && p.total == 16);

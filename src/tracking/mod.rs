@@ -79,6 +79,8 @@ fn git(args: &[&str]) -> Option<String> {
 pub enum RunStatus {
     Finished,
     Failed,
+    /// Stopped before it finished (an interrupted compare, its unfinished candidates).
+    Killed,
 }
 
 impl RunStatus {
@@ -87,6 +89,7 @@ impl RunStatus {
         match self {
             RunStatus::Finished => 3,
             RunStatus::Failed => 4,
+            RunStatus::Killed => 5,
         }
     }
 
@@ -95,6 +98,7 @@ impl RunStatus {
         match self {
             RunStatus::Finished => "FINISHED",
             RunStatus::Failed => "FAILED",
+            RunStatus::Killed => "KILLED",
         }
     }
 }
@@ -233,7 +237,8 @@ pub fn record(
             .map(|(_, artifacts)| artifacts.clone())
             .unwrap_or_default();
         let status = match entry.status {
-            Status::Failed => RunStatus::Failed,
+            Status::Failed | Status::Timeout => RunStatus::Failed,
+            Status::Interrupted => RunStatus::Killed,
             Status::Ok | Status::Skipped => RunStatus::Finished,
         };
         let name = format!("{} {}", entry.model, format_params(&entry.params))
@@ -350,7 +355,11 @@ pub fn record(
     }
     let parent = run(
         format!("compare {data_name}"),
-        RunStatus::Finished,
+        if board.partial() {
+            RunStatus::Killed
+        } else {
+            RunStatus::Finished
+        },
         params,
         tags,
         metrics,
