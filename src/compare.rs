@@ -15,13 +15,17 @@ use crate::load::{self, CsvOptions};
 use crate::metrics::Metric;
 use crate::model::Model;
 use crate::models::{self, Algorithm};
-use crate::preprocess::EncodingOptions;
+use crate::preprocess::{encoded_width_bound, EncodingOptions};
 use crate::profile::{self, Profile, Task};
 use crate::sweep::{self, Candidate, Control, Progress};
 use crate::table::Table;
 
 /// Seed used when none is given, so that two runs agree by default.
 pub const DEFAULT_SEED: u64 = 42;
+/// Most columns the encoded table may have, and most bytes one encoded copy of it may take:
+/// the sweep holds several copies (each fold's training and validation rows).
+pub const MAX_ENCODED_COLUMNS: usize = 20_000;
+pub const MAX_ENCODED_BYTES: usize = 4 << 30;
 /// Rows whose out-of-fold predictions are kept for every candidate.
 pub const OUT_OF_FOLD_ROWS: usize = 2_000;
 
@@ -312,6 +316,7 @@ impl Compare {
             .map(|n| n.to_string())
             .collect();
         let table = Table::new(&names, values, &profile)?;
+        check_width(&table, &self.encoding)?;
         let shuffle = self.shuffle.then_some(self.seed);
         let folds = match task {
             Task::Regression => folds::kfold(table.rows(), self.folds, shuffle)?,
@@ -417,6 +422,43 @@ impl Compare {
         }
         (models, errors)
     }
+}
+
+/// An error when one-hot encoding would make the table too wide or too large, naming the
+/// widest inputs.
+fn check_width(table: &Table, encoding: &EncodingOptions) -> Result<()> {
+    let width = encoded_width_bound(table, encoding);
+    let bytes = table.rows().saturating_mul(width).saturating_mul(8);
+    if width <= MAX_ENCODED_COLUMNS && bytes <= MAX_ENCODED_BYTES {
+        return Ok(());
+    }
+    let mut widest: Vec<(usize, &str)> = table
+        .features
+        .iter()
+        .map(|f| {
+            let one = Table {
+                features: vec![f.clone()],
+                target: Vec::new(),
+                classes: Vec::new(),
+            };
+            (encoded_width_bound(&one, encoding), f.name.as_str())
+        })
+        .collect();
+    widest.sort_by_key(|w| std::cmp::Reverse(w.0));
+    let names: Vec<String> = widest
+        .iter()
+        .take(5)
+        .map(|(w, n)| format!("'{n}' ({w})"))
+        .collect();
+    Err(Error::InvalidSetting(format!(
+        "encoding would make up to {width} columns ({:.1} GiB for {} rows), over the limits of \
+         {MAX_ENCODED_COLUMNS} columns and {} GiB; the widest inputs (columns each): {}; leave \
+         columns out with --ignore",
+        bytes as f64 / f64::from(1u32 << 30),
+        table.rows(),
+        MAX_ENCODED_BYTES >> 30,
+        names.join(", ")
+    )))
 }
 
 /// An error unless `sort` scores `task`.

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 /// not an error: it becomes a failed row in the leaderboard.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read {path}: {source}")]
+    // The OS error is the source, printed after this by error chains (`{:#}`).
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -29,6 +30,9 @@ pub enum Error {
         "target column '{column}' is not numeric ({detail}); regression needs a numeric target"
     )]
     NonNumericTarget { column: String, detail: String },
+
+    #[error("column '{column}': {problem}")]
+    NumberFormat { column: String, problem: String },
 
     #[error("target column '{column}' cannot be modelled: {reason}")]
     UnusableTarget { column: String, reason: String },

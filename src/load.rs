@@ -14,16 +14,24 @@ pub const NULL_LITERALS: [&str; 6] = ["NA", "N/A", "NULL", "null", "NaN", "nan"]
 pub struct CsvOptions {
     /// Field delimiter, `,` by default.
     pub separator: u8,
+    /// Numbers are written with a decimal comma (`3,5`); the separator must then not be `,`.
+    pub decimal_comma: bool,
 }
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        CsvOptions { separator: b',' }
+        CsvOptions {
+            separator: b',',
+            decimal_comma: false,
+        }
     }
 }
 
 /// Reads a CSV with a header row. The whole file is scanned to infer column types, so a value
-/// far down a column cannot break the read.
+/// far down a column cannot break the read. Before polars parses it, the file is checked for
+/// what polars would accept silently or explain poorly (see [`check_text`]). Header names are
+/// trimmed of surrounding spaces, as values are, and rows with every field empty (blank lines)
+/// are skipped.
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
     let meta = std::fs::metadata(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
@@ -43,13 +51,27 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
             "the file is empty; it needs a header row and data rows".into(),
         ));
     }
+    if options.decimal_comma && options.separator == b',' {
+        return Err(Error::InvalidSetting(
+            "--decimal-comma needs a field separator other than ','; give it with --sep, e.g. \
+             --sep ';'"
+                .into(),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    check_text(&bytes, options.separator).map_err(csv_error)?;
+    drop(bytes);
     let nulls: Vec<PlSmallStr> = NULL_LITERALS.iter().map(|s| PlSmallStr::from(*s)).collect();
-    let frame = CsvReadOptions::default()
+    let mut frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(None)
         .map_parse_options(|parse| {
             parse
                 .with_separator(options.separator)
+                .with_decimal_comma(options.decimal_comma)
                 .with_null_values(Some(NullValues::AllColumns(nulls.clone())))
         })
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
@@ -58,8 +80,125 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
     if frame.width() == 0 {
         return Err(csv_error("no columns found".into()));
     }
+    let trimmed: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.trim().to_string())
+        .collect();
+    frame
+        .set_column_names(&trimmed)
+        .map_err(|e| csv_error(e.to_string()))?;
+    let blank = frame
+        .columns()
+        .iter()
+        .fold(None::<BooleanChunked>, |all, c| {
+            let missing = c.is_null();
+            Some(all.map_or(missing.clone(), |a| a & missing))
+        });
+    if let Some(blank) = blank.filter(|b| b.any()) {
+        frame = frame
+            .filter(&!blank)
+            .map_err(|e| csv_error(e.to_string()))?;
+    }
     if frame.height() == 0 {
         return Err(csv_error("it has a header row but no data rows".into()));
     }
     Ok(frame)
+}
+
+/// File signatures of formats that are not CSV text, with what to do.
+const NOT_TEXT: [(&[u8], &str); 6] = [
+    (
+        b"\x1f\x8b",
+        "it is gzip-compressed; decompress it first (gunzip)",
+    ),
+    (
+        b"PK\x03\x04",
+        "it is a zip archive (or an Excel workbook); extract or export it as CSV",
+    ),
+    (b"\x89PNG", "it is a PNG image, not CSV text"),
+    (b"%PDF", "it is a PDF document, not CSV text"),
+    (b"PAR1", "it is a Parquet file, not CSV text"),
+    (
+        b"BZh",
+        "it is bzip2-compressed; decompress it first (bunzip2)",
+    ),
+];
+
+/// Checks the raw file: a known binary format, bytes that are not UTF-8 text, duplicate header
+/// names, a row with another number of fields than the header (naming its line), and a quote
+/// that is never closed. The reason comes back in words.
+pub fn check_text(bytes: &[u8], separator: u8) -> std::result::Result<(), String> {
+    if let Some((_, what)) = NOT_TEXT.iter().find(|(magic, _)| bytes.starts_with(magic)) {
+        return Err(what.to_string());
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x09 || (0x0e..0x20).contains(&b))
+        .count();
+    if control * 20 > head.len() {
+        return Err("it looks like a binary file, not CSV text".into());
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(separator)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut header: Vec<String> = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
+            Err(e) => return Err(format!("line {line}: {e}")),
+        }
+        let line = record.position().map_or(line, |p| p.line());
+        for (i, field) in record.iter().enumerate() {
+            if std::str::from_utf8(field).is_err() {
+                let column = header
+                    .get(i)
+                    .map_or(String::new(), |n| format!(", column '{n}'"));
+                return Err(format!(
+                    "line {line}{column}: the bytes are not UTF-8 text; save the file as UTF-8"
+                ));
+            }
+        }
+        if header.is_empty() {
+            header = record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                .collect();
+            if let Some((i, name)) = header
+                .iter()
+                .enumerate()
+                .find(|(i, n)| header[..*i].contains(n))
+            {
+                let first = header.iter().position(|n| n == name).unwrap_or(0);
+                return Err(format!(
+                    "the column name '{name}' appears more than once (columns {} and {}); \
+                     rename one so that every name is unique",
+                    first + 1,
+                    i + 1
+                ));
+            }
+            continue;
+        }
+        if record.len() != header.len() {
+            let multiline = record.iter().any(|f| f.contains(&b'\n'));
+            let hint = if multiline {
+                ": a quoted field there runs over several lines, perhaps to the end of the \
+                 file; is a closing quote missing?"
+            } else {
+                "; every row needs one field per column"
+            };
+            let fields = |n: usize| format!("{n} field{}", if n == 1 { "" } else { "s" });
+            return Err(format!(
+                "line {line} has {}, the header has {}{hint}",
+                fields(record.len()),
+                fields(header.len())
+            ));
+        }
+    }
 }

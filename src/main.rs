@@ -102,6 +102,9 @@ struct PredictArgs {
     /// Field delimiter of the input (one character; `\t` for tab).
     #[arg(long, default_value = ",")]
     sep: String,
+    /// Numbers are written with a decimal comma (3,5); needs --sep other than ','.
+    #[arg(long)]
+    decimal_comma: bool,
     #[command(flatten)]
     tracking: Tracking,
 }
@@ -125,6 +128,9 @@ struct CompareArgs {
     /// Field delimiter (one character; `\t` for tab).
     #[arg(long, default_value = ",")]
     sep: String,
+    /// Numbers are written with a decimal comma (3,5); needs --sep other than ','.
+    #[arg(long)]
+    decimal_comma: bool,
     /// Cross-validation folds.
     #[arg(long, default_value_t = 5)]
     folds: usize,
@@ -263,6 +269,7 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         .export_top(args.export_top)
         .csv_options(CsvOptions {
             separator: parse_separator(&args.sep)?,
+            decimal_comma: args.decimal_comma,
         });
     if let Some(sort) = args.sort {
         compare = compare.sort(sort);
@@ -295,8 +302,20 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
             bar.set_position(p.done as u64);
         });
     }
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| output::new_run_dir(&PathBuf::from("automl-runs"), &args.data));
+    // An output folder that cannot be made fails now, not after the sweep; a compare that
+    // fails leaves no empty folder behind.
+    let existed = dir.exists();
+    output::create_dir(&dir)?;
     let started = std::time::Instant::now();
-    let board = compare.run_csv(&args.data)?;
+    let board = compare.run_csv(&args.data).inspect_err(|_| {
+        if !existed {
+            let _ = std::fs::remove_dir(&dir);
+        }
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -314,10 +333,6 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         board.entries.len(),
         board.settings.folds
     );
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| output::new_run_dir(&PathBuf::from("automl-runs"), &args.data));
     let mut written = output::write_run(&dir, &board).context("saving the run")?;
     let command: Vec<String> = std::env::args().collect();
     let source = tracking::Source::for_file(&args.data, shell_words(&command))?;
@@ -413,6 +428,7 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
     let model = Model::load(&path)?;
     let options = CsvOptions {
         separator: parse_separator(&args.sep)?,
+        decimal_comma: args.decimal_comma,
     };
     let frame = automl::load::read_csv(&args.data, &options)?;
     let predictions = model.predict(&frame)?;

@@ -5,7 +5,7 @@ use std::fmt;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::column::{self, Values};
+use crate::column::{self, Categorical, Values};
 use crate::error::{Error, Result};
 use crate::metrics::Metric;
 
@@ -255,6 +255,9 @@ pub fn profile(
         profile_column(columns[i].as_materialized_series(), &values[i])
             .map_err(|e| Error::Internal(format!("profiling column '{}': {e}", names[i])))
     };
+    if let Values::Categorical(c) = &values[target_at] {
+        number_format_error(names[target_at], c)?;
+    }
     let target_profile = target_summary(profile_at(target_at)?, &values[target_at], task)?;
     let y = target_values(&values[target_at], &target_profile)?;
     let mut features = Vec::new();
@@ -263,6 +266,9 @@ pub fn profile(
         let mut profile = profile_at(i)?;
         if ignore.iter().any(|c| c == names[i]) {
             profile.dropped = Some("ignored (--ignore)".into());
+        } else if let Values::Categorical(c) = &values[i] {
+            number_format_error(names[i], c)?;
+            warnings.extend(mixed_warning(names[i], c));
         }
         if let (None, Values::Numeric(x)) = (&profile.dropped, &values[i]) {
             warnings.extend(match target_profile.classes.len() {
@@ -280,6 +286,137 @@ pub fn profile(
         features,
         warnings,
     })
+}
+
+/// Share of a text column's rows that must read as numbers for it to be taken as numbers in
+/// another notation, or as a numeric column with stray text.
+const NUMBER_SHARE: f64 = 0.9;
+
+/// How a text value reads as a number: plain, with thousands separators (`1,234.5`), with a
+/// decimal comma (`3,5`), or either of the two (`3,240`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notation {
+    Plain,
+    Thousands,
+    DecimalComma,
+    Ambiguous,
+}
+
+fn notation(text: &str) -> Option<Notation> {
+    let t = text.trim();
+    if t.parse::<f64>().is_ok() {
+        return Some(Notation::Plain);
+    }
+    let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && digits(groups[0])
+        && groups[1..].iter().all(|g| g.len() == 3 && digits(g))
+        && (fraction.is_empty() || digits(fraction));
+    let decimal = unsigned
+        .split_once(',')
+        .is_some_and(|(a, b)| digits(a) && digits(b));
+    match (grouped, decimal) {
+        (true, true) if !unsigned.contains('.') => Some(Notation::Ambiguous),
+        (true, _) => Some(Notation::Thousands),
+        (false, true) => Some(Notation::DecimalComma),
+        (false, false) => None,
+    }
+}
+
+/// Rows of a text column by notation: (numbers in any notation, thousands-separated, decimal
+/// comma, ambiguous), and the first value in each of the last three.
+fn notations(c: &Categorical) -> ([usize; 4], [Option<&str>; 4]) {
+    let (mut rows, mut examples) = ([0; 4], [None; 4]);
+    for (level, &count) in c.levels.iter().zip(&c.counts).filter(|(_, &n)| n > 0) {
+        let Some(n) = notation(level) else { continue };
+        rows[0] += count;
+        let slot = match n {
+            Notation::Plain => continue,
+            Notation::Thousands => 1,
+            Notation::DecimalComma => 2,
+            Notation::Ambiguous => 3,
+        };
+        rows[slot] += count;
+        examples[slot].get_or_insert(level.as_str());
+    }
+    (rows, examples)
+}
+
+/// An error for a text column that holds numbers written with thousands separators or decimal
+/// commas, which would otherwise be read as text and dropped (or, as a target, as classes).
+fn number_format_error(name: &str, c: &Categorical) -> Result<()> {
+    let present: usize = c.counts.iter().sum();
+    let (rows, examples) = notations(c);
+    let formatted = rows[1] + rows[2] + rows[3];
+    if formatted == 0 || (rows[0] as f64) < NUMBER_SHARE * present as f64 {
+        return Ok(());
+    }
+    let example = |i: usize| examples[i].unwrap_or_default();
+    let problem = if rows[2] > 0 {
+        format!(
+            "it holds numbers with decimal commas (e.g. '{}'); read the file with --decimal-comma \
+             (and a separator other than ','), or leave the column out with --ignore {name}",
+            example(2)
+        )
+    } else if rows[1] > 0 {
+        format!(
+            "it holds numbers with thousands separators (e.g. '{}'); save the file without \
+             number formatting, or leave the column out with --ignore {name}",
+            example(1)
+        )
+    } else {
+        format!(
+            "it holds numbers with thousands separators or decimal commas (e.g. '{}'); save \
+             the file without number formatting (or read decimal commas with --decimal-comma), \
+             or leave the column out with --ignore {name}",
+            example(3)
+        )
+    };
+    Err(Error::NumberFormat {
+        column: name.to_string(),
+        problem,
+    })
+}
+
+/// A warning for a text column whose values are mostly plain numbers, with some text.
+fn mixed_warning(name: &str, c: &Categorical) -> Option<String> {
+    let present: usize = c.counts.iter().sum();
+    let (rows, _) = notations(c);
+    let text = present - rows[0];
+    if rows[0] * 2 < present || text == 0 {
+        return None;
+    }
+    let example = c
+        .levels
+        .iter()
+        .zip(&c.counts)
+        .find(|(l, &n)| n > 0 && notation(l).is_none())
+        .map(|(l, _)| display_level(l))
+        .unwrap_or_default();
+    Some(format!(
+        "'{name}' mixes numbers with text ({text} of {present} rows, e.g. '{example}'), so it \
+         is read as text; blank or fix the text values to use it as a number"
+    ))
+}
+
+/// A level as printed: newlines and tabs escaped, at most 40 characters.
+pub fn display_level(level: &str) -> String {
+    const MAX: usize = 40;
+    let escaped = level
+        .replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t");
+    if escaped.chars().count() > MAX {
+        let cut: String = escaped.chars().take(MAX - 1).collect();
+        format!("{cut}…")
+    } else {
+        escaped
+    }
 }
 
 /// A warning when a kept numeric feature's rank correlation with the target is nearly perfect.
@@ -362,6 +499,26 @@ fn ranks(values: impl Iterator<Item = f64>) -> Vec<f64> {
     ranks
 }
 
+/// Mean and sample standard deviation of the finite `values`, computed on values divided by
+/// `scale` (the largest magnitude) so that sums of values near the float limits do not
+/// overflow.
+fn mean_and_std(values: &[f64], scale: f64) -> (f64, f64) {
+    let scale = if scale > 0.0 && scale.is_finite() {
+        scale
+    } else {
+        1.0
+    };
+    let scaled: Vec<f64> = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .map(|v| v / scale)
+        .collect();
+    let n = scaled.len() as f64;
+    let mean = scaled.iter().sum::<f64>() / n;
+    let variance = scaled.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean * scale, variance.sqrt() * scale)
+}
+
 fn profile_column(series: &Series, values: &Values) -> PolarsResult<ColumnProfile> {
     let missing = values.missing_count();
     let present = values.len() - missing;
@@ -383,11 +540,12 @@ fn profile_column(series: &Series, values: &Values) -> PolarsResult<ColumnProfil
             let clean = clean.into_series();
             profile.distinct = clean.drop_nulls().n_unique()?;
             if let (Some(min), Some(max)) = (clean.min::<f64>()?, clean.max::<f64>()?) {
+                let (mean, std) = mean_and_std(v, min.abs().max(max.abs()));
                 let stats = NumericStats {
                     min,
                     max,
-                    mean: clean.mean().unwrap_or(f64::NAN),
-                    std: clean.std(1).unwrap_or(f64::NAN),
+                    mean,
+                    std,
                 };
                 if min < max && !series.dtype().is_bool() {
                     profile.histogram = Some(Histogram::new(v, min, max));
@@ -445,7 +603,10 @@ fn target_summary(
     let name = column.name.clone();
     let boolean = column.dtype.eq_ignore_ascii_case("bool");
     let labels = || {
-        let examples: Vec<&str> = column.top.iter().map(|l| l.level.as_str()).collect();
+        let examples: Vec<String> = match &column.range {
+            Some((from, to)) => vec![from.clone(), to.clone()],
+            None => column.top.iter().map(|l| display_level(&l.level)).collect(),
+        };
         format!("{} values such as {}", column.kind, examples.join(", "))
     };
     if matches!(values, Values::Datetime(_)) {
@@ -613,7 +774,21 @@ pub(crate) fn missing_column(names: &[&str], wanted: &str, what: &str, problem: 
                 || edit_distance(&n, &lower) <= lower.chars().count() / 3
         })
         .collect();
-    let hint = if close.is_empty() {
+    let separator = [';', '\t', '|']
+        .into_iter()
+        .find(|&c| names.len() == 1 && names[0].contains(c));
+    let hint = if let Some(c) = separator {
+        let flag = if c == '\t' {
+            "\\t".to_string()
+        } else {
+            c.to_string()
+        };
+        format!(
+            "the header was read as one column '{}': is the file separated by '{flag}'? read it \
+             with --sep '{flag}'",
+            display_level(names[0])
+        )
+    } else if close.is_empty() {
         format!("the columns are: {}", names.join(", "))
     } else {
         format!("did you mean {}?", close.join(" or "))
@@ -738,7 +913,7 @@ impl ColumnProfile {
         }
         self.top
             .iter()
-            .map(|l| format!("{} ({})", l.level, l.count))
+            .map(|l| format!("{} ({})", display_level(&l.level), l.count))
             .collect::<Vec<_>>()
             .join(", ")
     }

@@ -290,3 +290,104 @@ fn models_lists_ids_names_and_grids() {
         .stdout(predicate::str::contains("alpha=0.1 | alpha=1 | alpha=10"))
         .stdout(predicate::str::contains("forust-ml"));
 }
+
+/// Ctrl-C in the middle of a sweep: the compare stops promptly, exits 130, and leaves a
+/// complete leaderboard of the candidates that finished, the rest marked interrupted, and no
+/// model or half-written file.
+#[test]
+fn ctrl_c_leaves_a_partial_leaderboard() {
+    let out = crate::common::scratch_dir("interrupted");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("automl"))
+        .args([
+            "compare", "--target", "wage", "--ignore", "logwage", "--quiet",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .env("AUTOML_TRACKING_DIR", crate::common::scratch_dir("mlruns"))
+        .arg(dataset("wage.csv"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let signalled = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let stopped_in = signalled.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stopped_in.as_secs() < 10, "took {stopped_in:?} to stop");
+    assert!(stderr.contains("the leaderboard is partial"), "{stderr}");
+    let rows = read_csv(&out.join("leaderboard.csv"));
+    let status_at = rows[0].iter().position(|h| h == "status").unwrap();
+    let statuses: Vec<&str> = rows[1..].iter().map(|r| r[status_at].as_str()).collect();
+    assert_eq!(statuses.len(), 43);
+    assert!(statuses.contains(&"interrupted"), "{statuses:?}");
+    assert!(statuses.contains(&"ok"), "{statuses:?}");
+    // Scored rows first, interrupted ones last.
+    let first_interrupted = statuses.iter().position(|s| *s == "interrupted").unwrap();
+    assert!(statuses[first_interrupted..]
+        .iter()
+        .all(|s| *s == "interrupted"));
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "leaderboard.csv",
+            "profile.json",
+            "report.html",
+            "report.json"
+        ]
+    );
+}
+
+#[test]
+fn a_time_limit_marks_slow_candidates_and_the_sweep_finishes() {
+    let out = crate::common::scratch_dir("time-limit");
+    automl()
+        .args([
+            "compare", "--target", "wage", "--ignore", "logwage", "--quiet",
+        ])
+        .args([
+            "--include",
+            "mean,ridge,rf",
+            "--max-fit-seconds",
+            "0.3",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(dataset("wage.csv"))
+        .assert()
+        .success();
+    let rows = read_csv(&out.join("leaderboard.csv"));
+    let (model_at, status_at, error_at) = (
+        rows[0].iter().position(|h| h == "model").unwrap(),
+        rows[0].iter().position(|h| h == "status").unwrap(),
+        rows[0].iter().position(|h| h == "error").unwrap(),
+    );
+    for row in &rows[1..] {
+        match row[model_at].as_str() {
+            "rf" => {
+                assert_eq!(row[status_at], "timeout");
+                assert!(row[error_at].contains("limit of 0.3 s (--max-fit-seconds)"));
+            }
+            _ => assert_eq!(row[status_at], "ok", "{row:?}"),
+        }
+    }
+    automl()
+        .args(["compare", "--target", "wage", "--max-fit-seconds", "0"])
+        .arg(dataset("wage.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--max-fit-seconds must be a positive number of seconds",
+        ));
+}

@@ -1,5 +1,6 @@
 //! Integration tests, built into one binary (as ripgrep does) to link once.
 
+mod bad_input;
 mod classification;
 mod cli;
 mod common;
