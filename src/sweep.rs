@@ -174,44 +174,57 @@ pub fn run(
     let total = tasks.len();
     // Candidates with a timed-out fold: their other folds are not run.
     let timed_out: Vec<AtomicBool> = candidates.iter().map(|_| AtomicBool::new(false)).collect();
-    let results: Vec<Result<FoldScore, TaskError>> = tasks
-        .par_iter()
-        .with_max_len(1)
-        .map(|&(f, c)| {
-            let candidate = &candidates[c];
-            let scaled = candidate.algorithm.needs_scaling();
-            let result = if control.stopped() {
-                Err(TaskError::Interrupted)
-            } else if timed_out[c].load(Ordering::Relaxed) {
-                Err(TaskError::TimedOut(
-                    "not run: another fold ran over the time limit".into(),
-                ))
-            } else {
-                let data = fold_data(&shared[f], scaled, table, &folds[f], encoding);
-                let task = Task {
-                    candidate,
-                    table,
-                    fold: &folds[f],
-                    seed: task_seed(seed, f),
-                    keep,
+    let work = || -> Vec<Result<FoldScore, TaskError>> {
+        tasks
+            .par_iter()
+            .with_max_len(1)
+            .map(|&(f, c)| {
+                let candidate = &candidates[c];
+                let scaled = candidate.algorithm.needs_scaling();
+                let result = if control.stopped() {
+                    Err(TaskError::Interrupted)
+                } else if timed_out[c].load(Ordering::Relaxed) {
+                    Err(TaskError::TimedOut(
+                        "not run: another fold ran over the time limit".into(),
+                    ))
+                } else {
+                    let data = fold_data(&shared[f], scaled, table, &folds[f], encoding);
+                    let task = Task {
+                        candidate,
+                        table,
+                        fold: &folds[f],
+                        seed: task_seed(seed, f),
+                        keep,
+                    };
+                    task.run(data, control)
                 };
-                task.run(data, control)
-            };
-            if matches!(result, Err(TaskError::TimedOut(_))) {
-                timed_out[c].store(true, Ordering::Relaxed);
-            }
-            if shared[f].remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-                for slot in &shared[f].data {
-                    *lock(slot) = None;
+                if matches!(result, Err(TaskError::TimedOut(_))) {
+                    timed_out[c].store(true, Ordering::Relaxed);
                 }
-            }
-            progress(Progress {
-                done: done.fetch_add(1, Ordering::AcqRel) + 1,
-                total,
-            });
-            result
-        })
-        .collect();
+                if shared[f].remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    for slot in &shared[f].data {
+                        *lock(slot) = None;
+                    }
+                }
+                progress(Progress {
+                    done: done.fetch_add(1, Ordering::AcqRel) + 1,
+                    total,
+                });
+                result
+            })
+            .collect()
+    };
+    // The workers that wait on fit threads are a pool of their own: a fit that uses rayon
+    // inside (gradient boosting predicts in parallel) runs on the global pool, which a waiting
+    // worker would otherwise hold up, deadlocking both.
+    let results = match rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .thread_name(|i| format!("sweep-{i}"))
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    };
 
     let mut per_candidate: Vec<Vec<Result<FoldScore, TaskError>>> =
         vec![Vec::new(); candidates.len()];

@@ -309,7 +309,8 @@ fn ctrl_c_leaves_a_partial_leaderboard() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    // Long enough for the linear models to finish, well before the forests do.
+    std::thread::sleep(std::time::Duration::from_secs(5));
     let signalled = std::time::Instant::now();
     let kill = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
