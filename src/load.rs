@@ -51,6 +51,11 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
             "the file is empty; it needs a header row and data rows".into(),
         ));
     }
+    if matches!(options.separator, b'"' | b'\n' | b'\r') {
+        return Err(Error::InvalidSetting(
+            "the field separator cannot be a quote or a line break; give another with --sep".into(),
+        ));
+    }
     if options.decimal_comma && options.separator == b',' {
         return Err(Error::InvalidSetting(
             "--decimal-comma needs a field separator other than ','; give it with --sep, e.g. \
@@ -140,6 +145,11 @@ pub fn check_text(bytes: &[u8], separator: u8) -> std::result::Result<(), String
     if control * 20 > head.len() {
         return Err("it looks like a binary file, not CSV text".into());
     }
+    if let Some(line) = unclosed_quote(bytes, separator) {
+        return Err(format!(
+            "the quoted field that starts on line {line} is never closed; add the closing quote"
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(separator)
         .has_headers(false)
@@ -200,5 +210,55 @@ pub fn check_text(bytes: &[u8], separator: u8) -> std::result::Result<(), String
                 fields(header.len())
             ));
         }
+    }
+}
+
+/// The line where a quoted field opens that the file never closes (RFC 4180 quoting: a field
+/// that starts with a quote ends at a quote not followed by another).
+fn unclosed_quote(bytes: &[u8], separator: u8) -> Option<usize> {
+    let (mut line, mut opened) = (1, 0);
+    let (mut quoted, mut field_start) = (false, true);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if quoted {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if b == b'"' && field_start {
+            quoted = true;
+            opened = line;
+        }
+        field_start = !quoted && (b == separator || b == b'\n');
+        if b == b'\n' {
+            line += 1;
+            if !quoted {
+                field_start = true;
+            }
+        }
+        i += 1;
+    }
+    quoted.then_some(opened)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unclosed_quote_is_found_with_its_line() {
+        assert_eq!(unclosed_quote(b"a,b\n1,\"x\n2,3\n", b','), Some(2));
+        assert_eq!(unclosed_quote(b"a\n\"", b','), Some(2));
+        assert_eq!(
+            unclosed_quote(b"a,b\n1,\"x\"\"y\"\n\"p\nq\",2\n", b','),
+            None
+        );
+        // A quote inside an unquoted field is a character, not quoting.
+        assert_eq!(unclosed_quote(b"a,b\n5\",2\n", b','), None);
+        assert!(check_text(b"a,b\n1,\"\r", b',').is_err());
     }
 }
