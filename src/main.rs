@@ -355,15 +355,13 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let code = if board.partial() {
-        let finished = board
-            .entries
-            .iter()
-            .filter(|e| e.status != automl::Status::Interrupted)
-            .count();
+        let count = |s: automl::Status| board.entries.iter().filter(|e| e.status == s).count();
         eprintln!(
-            "interrupted: {finished} of {} candidates finished; the leaderboard is partial \
-             (status 'interrupted') and no model was exported",
-            board.entries.len()
+            "interrupted: {} of {} candidates scored, {} not finished; the leaderboard is \
+             partial (status 'interrupted') and no model was exported",
+            count(automl::Status::Ok),
+            board.entries.len(),
+            count(automl::Status::Interrupted)
         );
         ExitCode::from(INTERRUPTED)
     } else {
