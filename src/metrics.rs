@@ -275,6 +275,15 @@ impl Confusion {
     }
 }
 
+/// Each row's most probable class index (the first on a tie), as `f64`.
+pub fn most_probable(proba: ArrayView2<f64>) -> Vec<f64> {
+    proba
+        .rows()
+        .into_iter()
+        .map(|row| argmax(row.iter().copied()) as f64)
+        .collect()
+}
+
 /// The index of the largest value, the first on a tie.
 pub fn argmax(values: impl Iterator<Item = f64>) -> usize {
     let mut best = (0, f64::NEG_INFINITY);

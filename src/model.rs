@@ -377,11 +377,7 @@ impl Model {
         };
         let values = match &proba {
             None => catch(|| self.model.predict(x.view())).map_err(failed)?,
-            Some(p) => p
-                .rows()
-                .into_iter()
-                .map(|row| crate::metrics::argmax(row.iter().copied()) as f64)
-                .collect(),
+            Some(p) => crate::metrics::most_probable(p.view()),
         };
         if values.len() != rows.len() {
             return Err(Error::Internal(format!(

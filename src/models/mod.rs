@@ -15,7 +15,7 @@ use std::fmt;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::argmax;
+use crate::metrics::most_probable;
 use crate::profile::Task;
 
 /// One hyperparameter value.
@@ -176,12 +176,7 @@ impl FittedModel {
             FittedModel::Priors(_)
             | FittedModel::OneVsRest(_)
             | FittedModel::Logistic(_)
-            | FittedModel::NaiveBayes(_) => Ok(self
-                .predict_proba(x)?
-                .rows()
-                .into_iter()
-                .map(|row| argmax(row.iter().copied()) as f64)
-                .collect()),
+            | FittedModel::NaiveBayes(_) => Ok(most_probable(self.predict_proba(x)?.view())),
         }
     }
 
