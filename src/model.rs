@@ -28,7 +28,7 @@ use crate::sweep::catch;
 use crate::table::{Feature, Table};
 
 /// Version of the file layout and body schema; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// File name of a model inside a run folder.
 pub const MODEL_FILE: &str = "model.automl";
 const MAGIC: &str = "AUTOML-MODEL";

@@ -1,24 +1,24 @@
-//! The parallel sweep: every candidate on every fold, on rayon. Each fold's preprocessing is
-//! fitted once on its training rows and shared by all candidates that use it; a candidate that
-//! errors or panics records its message and the sweep goes on.
+//! The parallel sweep: every candidate on every fold. Workers (one per core) take the tasks from
+//! a queue, longest candidates first, so that cores do not idle at the end behind one long fit.
+//! Each fold's preprocessing is fitted once on its training rows and shared by all candidates
+//! that use it; a candidate that errors or panics records its message and the sweep goes on.
 //!
-//! Each fit runs on a thread of its own while the rayon worker that started it waits, so a fit
+//! Each fit runs on a thread of its own while the worker that started it waits, so a fit
 //! that runs over `Control::max_fit`, or is running when `Control::stop` is set, can be left
 //! behind: the backends cannot be interrupted, so the abandoned thread computes on until its fit
 //! ends, and its result is dropped.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex, Once};
+use std::sync::{mpsc, Arc, Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::folds::Fold;
 use crate::metrics::argmax;
-use crate::models::{Algorithm, FittedModel, ModelResult, Params};
+use crate::models::{Algorithm, FittedModel, ModelResult, Param, Params};
 use crate::preprocess::{encoded_width_bound, EncodingOptions, Pipeline};
 use crate::profile::Task as MlTask;
 use crate::table::Table;
@@ -150,86 +150,99 @@ pub fn run(
     let runnable: Vec<usize> = (0..candidates.len())
         .filter(|&c| skipped[c].is_none())
         .collect();
+    // Longest first, so that no core idles at the end waiting on one long fit.
+    let cols = encoded_width_bound(table, encoding);
+    let cost = |c: usize| {
+        candidates[c]
+            .algorithm
+            .cost(&candidates[c].params, max_train, cols)
+    };
+    let mut groups = stage_groups(candidates, &runnable);
+    groups.sort_by(|a, b| cost(b[0]).total_cmp(&cost(a[0])).then(a[0].cmp(&b[0])));
     // Every fold's train and validation matrices, unscaled and standardised.
-    let all_folds_bytes = table.rows() * encoded_width_bound(table, encoding) * 8 * folds.len() * 2;
+    let all_folds_bytes = table.rows() * cols * 8 * folds.len() * 2;
     let tasks: Vec<(usize, usize)> = if all_folds_bytes <= CANDIDATE_MAJOR_BYTES {
-        runnable
-            .iter()
-            .flat_map(|&c| (0..folds.len()).map(move |f| (f, c)))
+        (0..groups.len())
+            .flat_map(|g| (0..folds.len()).map(move |f| (f, g)))
             .collect()
     } else {
         // A fold's shared matrices live only while its tasks run.
         (0..folds.len())
-            .flat_map(|f| runnable.iter().map(move |&c| (f, c)))
+            .flat_map(|f| (0..groups.len()).map(move |g| (f, g)))
             .collect()
     };
     let shared: Vec<SharedFold> = folds
         .iter()
         .map(|_| SharedFold {
             data: [Mutex::new(None), Mutex::new(None)],
-            remaining: AtomicUsize::new(runnable.len()),
+            remaining: AtomicUsize::new(groups.len()),
         })
         .collect();
     let done = AtomicUsize::new(0);
     let total = tasks.len();
-    // Candidates with a timed-out fold: their other folds are not run.
-    let timed_out: Vec<AtomicBool> = candidates.iter().map(|_| AtomicBool::new(false)).collect();
-    let work = || -> Vec<Result<FoldScore, TaskError>> {
-        tasks
-            .par_iter()
-            .with_max_len(1)
-            .map(|&(f, c)| {
-                let candidate = &candidates[c];
-                let scaled = candidate.algorithm.needs_scaling();
-                let result = if control.stopped() {
-                    Err(TaskError::Interrupted)
-                } else if timed_out[c].load(Ordering::Relaxed) {
-                    Err(TaskError::TimedOut(
-                        "not run: another fold ran over the time limit".into(),
-                    ))
-                } else {
-                    let data = fold_data(&shared[f], scaled, table, &folds[f], encoding);
-                    let task = Task {
-                        candidate,
-                        table,
-                        fold: &folds[f],
-                        seed: task_seed(seed, f),
-                        keep,
-                    };
-                    task.run(data, control)
-                };
-                if matches!(result, Err(TaskError::TimedOut(_))) {
-                    timed_out[c].store(true, Ordering::Relaxed);
-                }
-                if shared[f].remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-                    for slot in &shared[f].data {
-                        *lock(slot) = None;
-                    }
-                }
-                progress(Progress {
-                    done: done.fetch_add(1, Ordering::AcqRel) + 1,
-                    total,
-                });
-                result
-            })
-            .collect()
+    // Groups with a timed-out fold: their other folds are not run.
+    let timed_out: Vec<AtomicBool> = groups.iter().map(|_| AtomicBool::new(false)).collect();
+    // Workers take the tasks in order from a shared queue.
+    let next = AtomicUsize::new(0);
+    let results: Vec<OnceLock<Result<Vec<FoldScore>, TaskError>>> =
+        tasks.iter().map(|_| OnceLock::new()).collect();
+    let worker = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(&(f, g)) = tasks.get(i) else { break };
+        let members: Vec<&Candidate> = groups[g].iter().map(|&c| &candidates[c]).collect();
+        let scaled = members[0].algorithm.needs_scaling();
+        let result = if control.stopped() {
+            Err(TaskError::Interrupted)
+        } else if timed_out[g].load(Ordering::Relaxed) {
+            Err(TaskError::TimedOut(
+                "not run: another fold ran over the time limit".into(),
+            ))
+        } else {
+            let data = fold_data(&shared[f], scaled, table, &folds[f], encoding);
+            let task = Task {
+                members,
+                table,
+                fold: &folds[f],
+                seed: task_seed(seed, f),
+                keep,
+            };
+            task.run(data, control)
+        };
+        if matches!(result, Err(TaskError::TimedOut(_))) {
+            timed_out[g].store(true, Ordering::Relaxed);
+        }
+        if shared[f].remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            for slot in &shared[f].data {
+                *lock(slot) = None;
+            }
+        }
+        progress(Progress {
+            done: done.fetch_add(1, Ordering::AcqRel) + 1,
+            total,
+        });
+        let _ = results[i].set(result);
     };
-    // The workers that wait on fit threads are a pool of their own: a fit that uses rayon
-    // inside (gradient boosting predicts in parallel) runs on the global pool, which a waiting
-    // worker would otherwise hold up, deadlocking both.
-    let results = match rayon::ThreadPoolBuilder::new()
-        .num_threads(rayon::current_num_threads())
-        .thread_name(|i| format!("sweep-{i}"))
-        .build()
-    {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
-    };
+    // The workers only wait on fit threads (see the module notes): plain threads, as many as
+    // rayon's (RAYON_NUM_THREADS, else the cores).
+    std::thread::scope(|scope| {
+        for _ in 0..rayon::current_num_threads().max(1) {
+            scope.spawn(worker);
+        }
+    });
+    let results = results.into_iter().map(|r| {
+        r.into_inner()
+            .unwrap_or(Err(TaskError::Failed("the task did not run".into())))
+    });
 
     let mut per_candidate: Vec<Vec<Result<FoldScore, TaskError>>> =
         vec![Vec::new(); candidates.len()];
-    for (&(_, c), result) in tasks.iter().zip(results) {
-        per_candidate[c].push(result);
+    for (&(_, g), result) in tasks.iter().zip(results) {
+        for (i, &c) in groups[g].iter().enumerate() {
+            per_candidate[c].push(match &result {
+                Ok(scores) => Ok(scores[i].clone()),
+                Err(e) => Err(e.clone()),
+            });
+        }
     }
     per_candidate
         .into_iter()
@@ -261,6 +274,40 @@ fn outcome(fold_results: Vec<Result<FoldScore, TaskError>>) -> Outcome {
         (None, true) => Outcome::Interrupted,
         (None, false) => Outcome::Scored(scores),
     }
+}
+
+/// The runnable candidates in groups scored from one fit: candidates of an algorithm with a
+/// staged hyperparameter (boosting's iterations) that differ only in it share the fit with the
+/// most stages, first in its group; the others are its truncations, which are exactly the
+/// models fitted with fewer stages. Every other candidate is a group of its own.
+fn stage_groups(candidates: &[Candidate], runnable: &[usize]) -> Vec<Vec<usize>> {
+    let staged = |c: usize| {
+        let candidate = &candidates[c];
+        let key = candidate.algorithm.staged_param()?;
+        let stages = match candidate.params.get(key) {
+            Some(Param::Int(n)) => *n,
+            _ => return None,
+        };
+        let mut rest = candidate.params.clone();
+        rest.remove(key);
+        Some((candidate.algorithm.id(), rest, stages))
+    };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for &c in runnable {
+        let same = staged(c).and_then(|(id, rest, _)| {
+            groups.iter().position(|g| {
+                staged(g[0]).is_some_and(|(other, other_rest, _)| other == id && other_rest == rest)
+            })
+        });
+        match same {
+            Some(g) => groups[g].push(c),
+            None => groups.push(vec![c]),
+        }
+    }
+    for group in &mut groups {
+        group.sort_by_key(|&c| (std::cmp::Reverse(staged(c).map_or(0, |s| s.2)), c));
+    }
+    groups
 }
 
 /// A distinct, reproducible seed for each fold.
@@ -295,9 +342,9 @@ fn fold_data(
     .clone()
 }
 
-/// One candidate on one fold.
+/// A group of candidates (see [`stage_groups`]) on one fold.
 struct Task<'a> {
-    candidate: &'a Candidate,
+    members: Vec<&'a Candidate>,
     table: &'a Table,
     fold: &'a Fold,
     seed: u64,
@@ -307,7 +354,7 @@ struct Task<'a> {
 impl Task<'_> {
     /// Fits on the fold's training rows and scores the validation rows, on a thread of its own
     /// (see the module notes) so that the limits of `control` hold.
-    fn run(&self, data: Prepared, control: &Control) -> Result<FoldScore, TaskError> {
+    fn run(&self, data: Prepared, control: &Control) -> Result<Vec<FoldScore>, TaskError> {
         if let Err(e) = data.as_ref() {
             return Err(TaskError::Failed(e.clone()));
         }
@@ -323,29 +370,63 @@ impl Task<'_> {
             .iter()
             .map(|&r| self.table.target[r])
             .collect();
-        let (algorithm, params, seed) = (
-            self.candidate.algorithm.clone(),
-            self.candidate.params.clone(),
-            self.seed,
-        );
+        let leader = self.members[0];
+        let (algorithm, params, seed) =
+            (leader.algorithm.clone(), leader.params.clone(), self.seed);
+        // The stages of each member's model, for all but the leader.
+        let stages: Vec<Option<usize>> = self
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let key = m.algorithm.staged_param()?;
+                match m.params.get(key) {
+                    Some(Param::Int(n)) if i > 0 => Some(*n as usize),
+                    _ => None,
+                }
+            })
+            .collect();
         let (task, classes) = (self.table.task(), self.table.classes.len());
         let started = Instant::now();
         let (send, receive) = mpsc::channel();
         std::thread::Builder::new()
             .name(format!("fit {}", algorithm.id()))
             .spawn(move || {
-                let predicted = catch(|| {
-                    let Ok(data) = data.as_ref() else {
-                        unreachable!("checked above")
-                    };
-                    let model = algorithm.fit(
-                        &params,
-                        data.train.view(),
-                        ArrayView1::from(&y_train),
-                        seed,
-                    )?;
-                    Predicted::of(&model, task, classes, data.valid.view())
-                });
+                let fit = || {
+                    catch(|| {
+                        let Ok(data) = data.as_ref() else {
+                            unreachable!("checked above")
+                        };
+                        let model = algorithm.fit(
+                            &params,
+                            data.train.view(),
+                            ArrayView1::from(&y_train),
+                            seed,
+                        )?;
+                        stages
+                            .iter()
+                            .map(|&stages| match stages {
+                                None => Predicted::of(&model, task, classes, data.valid.view()),
+                                Some(n) => Predicted::of(
+                                    &model.truncated(n)?,
+                                    task,
+                                    classes,
+                                    data.valid.view(),
+                                ),
+                            })
+                            .collect::<ModelResult<Vec<Predicted>>>()
+                    })
+                };
+                // The sweep's workers already keep every core busy: a fit's own parallel
+                // work (a forest's trees) runs on this thread alone.
+                let predicted = match rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .use_current_thread()
+                    .build()
+                {
+                    Ok(pool) => pool.install(fit),
+                    Err(_) => fit(),
+                };
                 // The receiver is gone when the fit was abandoned.
                 let _ = send.send(predicted);
             })
@@ -370,20 +451,21 @@ impl Task<'_> {
             }
         };
         let fit_seconds = started.elapsed().as_secs_f64();
-        let scores = predicted.scores(task, &y_valid);
-        let kept = self
-            .fold
-            .valid
+        Ok(predicted
             .iter()
-            .enumerate()
-            .filter(|(_, &row)| self.keep.get(row).copied().unwrap_or(false))
-            .map(|(i, &row)| predicted.out_of_fold(row, y_valid[i], i))
-            .collect();
-        Ok(FoldScore {
-            scores,
-            fit_seconds,
-            kept,
-        })
+            .map(|predicted| FoldScore {
+                scores: predicted.scores(task, &y_valid),
+                fit_seconds,
+                kept: self
+                    .fold
+                    .valid
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &row)| self.keep.get(row).copied().unwrap_or(false))
+                    .map(|(i, &row)| predicted.out_of_fold(row, y_valid[i], i))
+                    .collect(),
+            })
+            .collect())
     }
 }
 

@@ -24,6 +24,11 @@ use crate::profile::Task;
 /// rows: above this many training rows it is skipped.
 pub const SVR_MAX_ROWS: usize = 5_000;
 
+/// A kernel machine's cost: kernel rows times columns, for many solver passes.
+fn kernel_cost(rows: usize, cols: usize) -> f64 {
+    100.0 * (rows * rows * cols) as f64
+}
+
 /// Coordinate descent stops when the duality gap falls below this fraction of ||y||^2.
 /// scikit-learn's default (1e-4) stops lasso(1) on unscaled diabetes features with
 /// coefficients 1e-4 off the optimum; 1e-8 lands within 1e-6 of it at about 2.5x the passes.
@@ -279,6 +284,9 @@ impl Algorithm for Svr {
     fn needs_scaling(&self) -> bool {
         true
     }
+    fn cost(&self, _: &Params, rows: usize, cols: usize) -> f64 {
+        kernel_cost(rows, cols)
+    }
     fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
         row_limit(rows, SVR_MAX_ROWS, "kernel SVR is quadratic in rows")
     }
@@ -498,6 +506,9 @@ impl Algorithm for Svc {
     }
     fn needs_scaling(&self) -> bool {
         true
+    }
+    fn cost(&self, _: &Params, rows: usize, cols: usize) -> f64 {
+        kernel_cost(rows, cols)
     }
     fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
         row_limit(rows, SVR_MAX_ROWS, "kernel SVC is quadratic in rows")

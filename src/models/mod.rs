@@ -4,7 +4,7 @@
 //! there and one line in [`registry`] (and a variant of [`FittedModel`] for a new kind of model).
 
 mod baseline;
-mod forust;
+mod histogram;
 mod linfa;
 mod one_vs_rest;
 mod smartcore;
@@ -72,6 +72,17 @@ pub trait Algorithm: Send + Sync {
     fn needs_scaling(&self) -> bool {
         false
     }
+    /// A rough estimate of one fit's cost on `rows` x `cols` (arbitrary units, comparable
+    /// between algorithms): the sweep starts the longest candidates first.
+    fn cost(&self, _params: &Params, rows: usize, cols: usize) -> f64 {
+        (rows * cols) as f64
+    }
+    /// The hyperparameter that counts stages (boosting iterations), if any: a model fitted
+    /// with more stages holds every model with fewer ([`FittedModel::truncated`]), so the
+    /// sweep fits only the largest of settings that differ in it alone.
+    fn staged_param(&self) -> Option<&'static str> {
+        None
+    }
     /// A reason not to run on a training set this large, if any.
     fn skip_reason(&self, _rows: usize, _cols: usize) -> Option<String> {
         None
@@ -96,8 +107,9 @@ pub enum FittedModel {
     Linear(linfa::Linear),
     Svr(Box<linfa::FittedSvr>),
     Smartcore(smartcore::Model),
-    /// Gradient boosting; with the log-loss objective it predicts a probability.
-    Boosting(Box<forust::Booster>),
+    /// Histogram trees: a decision tree, a forest or gradient boosting (which with the log loss
+    /// predicts a probability).
+    Trees(Box<histogram::Ensemble>),
     /// Classification: the same class probabilities for every row (the training shares).
     Priors(Vec<f64>),
     /// Classification: one model per class predicting the probability of that class (a single
@@ -134,10 +146,7 @@ impl FittedModel {
                 ImportanceKind::StandardisedCoefficient,
                 m.standardised_coefficients(x),
             )),
-            FittedModel::Smartcore(m) => m
-                .impurity_importance()
-                .map(|v| (ImportanceKind::Impurity, v)),
-            FittedModel::Boosting(m) => Some((ImportanceKind::Gain, m.gain_importance(x.ncols()))),
+            FittedModel::Trees(m) => Some(m.importance()),
             // The classes' models' importances, averaged (all of one kind).
             FittedModel::OneVsRest(models) => {
                 let each: Vec<(ImportanceKind, Vec<f64>)> = models
@@ -154,6 +163,7 @@ impl FittedModel {
                 Some((kind, mean))
             }
             FittedModel::Constant(_)
+            | FittedModel::Smartcore(_)
             | FittedModel::Svr(_)
             | FittedModel::Priors(_)
             | FittedModel::Logistic(_)
@@ -171,12 +181,26 @@ impl FittedModel {
             FittedModel::Linear(m) => m.predict(x),
             FittedModel::Svr(m) => m.predict(x),
             FittedModel::Smartcore(m) => m.predict(x),
-            FittedModel::Boosting(m) => m.predict(x),
+            FittedModel::Trees(m) => m.predict(x),
             FittedModel::Svc(m) => m.predict(x),
             FittedModel::Priors(_)
             | FittedModel::OneVsRest(_)
             | FittedModel::Logistic(_)
             | FittedModel::NaiveBayes(_) => Ok(most_probable(self.predict_proba(x)?.view())),
+        }
+    }
+
+    /// The model after its first `stages` stages (see [`Algorithm::staged_param`]): exactly
+    /// the model fitted with that many.
+    pub fn truncated(&self, stages: usize) -> ModelResult<FittedModel> {
+        match self {
+            FittedModel::Trees(m) => Ok(FittedModel::Trees(Box::new(m.truncated(stages)?))),
+            FittedModel::OneVsRest(models) => models
+                .iter()
+                .map(|m| m.truncated(stages))
+                .collect::<ModelResult<_>>()
+                .map(FittedModel::OneVsRest),
+            _ => Err("the model has no stages".into()),
         }
     }
 
@@ -213,20 +237,20 @@ pub fn registry() -> Vec<Box<dyn Algorithm>> {
         Box::new(linfa::Ridge),
         Box::new(linfa::Lasso),
         Box::new(linfa::ElasticNet),
-        Box::new(smartcore::DecisionTree),
-        Box::new(smartcore::Forest { extra: false }),
-        Box::new(smartcore::Forest { extra: true }),
+        Box::new(histogram::DecisionTree),
+        Box::new(histogram::Forest { extra: false }),
+        Box::new(histogram::Forest { extra: true }),
         Box::new(smartcore::Knn),
-        Box::new(forust::GradientBoosting::REGRESSION),
+        Box::new(histogram::GradientBoosting::REGRESSION),
         Box::new(linfa::Svr),
         Box::new(baseline::Majority),
         Box::new(linfa::LogisticRegression),
-        one_vs_rest::boxed(smartcore::DecisionTree),
-        one_vs_rest::boxed(smartcore::Forest { extra: false }),
-        one_vs_rest::boxed(smartcore::Forest { extra: true }),
+        one_vs_rest::boxed(histogram::DecisionTree),
+        one_vs_rest::boxed(histogram::Forest { extra: false }),
+        one_vs_rest::boxed(histogram::Forest { extra: true }),
         one_vs_rest::boxed(smartcore::Knn),
         Box::new(linfa::GaussianNaiveBayes),
-        one_vs_rest::boxed(forust::GradientBoosting::CLASSIFICATION),
+        one_vs_rest::boxed(histogram::GradientBoosting::CLASSIFICATION),
         one_vs_rest::boxed(linfa::Svc),
     ]
 }

@@ -40,6 +40,12 @@ impl<A: Algorithm> Algorithm for OneVsRest<A> {
     fn needs_scaling(&self) -> bool {
         self.binary.needs_scaling()
     }
+    fn staged_param(&self) -> Option<&'static str> {
+        self.binary.staged_param()
+    }
+    fn cost(&self, params: &Params, rows: usize, cols: usize) -> f64 {
+        self.binary.cost(params, rows, cols)
+    }
     fn skip_reason(&self, rows: usize, cols: usize) -> Option<String> {
         self.binary.skip_reason(rows, cols)
     }

@@ -9,3 +9,4 @@ mod model;
 mod reference;
 mod report;
 mod tracking;
+mod trees;
