@@ -7,6 +7,7 @@
 #      PYCARET_VENV=DIR             venv for PyCaret [~/.cache/automl-pycaret-venv]
 #      PYCARET_PYTHON=python3.11    interpreter that creates the venv (PyCaret 3.3 needs 3.9-3.11) [python3]
 #      KEEP=1                       keep the scratch folder (leaderboard, logs) and print its path
+#      SKIP_PYCARET=1               run automl only (no venv needed); PyCaret's RESULT fields are NA
 set -euo pipefail
 
 usage() { echo "usage: $0 DATA.csv TARGET [extra automl flags...]" >&2; exit 2; }
@@ -66,6 +67,9 @@ else
   BIN=$TARGET_DIR/release/automl
 fi
 
+SKIP_PY=0  # SKIP_PYCARET: unset, empty or 0 runs PyCaret; anything else skips it
+[[ ${SKIP_PYCARET:-0} =~ ^0?$ ]] || SKIP_PY=1
+
 # PyCaret venv, created once and reused while `import pycaret` (3.3.x) works.
 VENV=${PYCARET_VENV:-$HOME/.cache/automl-pycaret-venv}
 VPY=$VENV/bin/python
@@ -73,7 +77,7 @@ venv_ok() {
   [[ -x $VPY ]] && (cd "$WORK" && "$VPY" -c 'import sys, pandas, pycaret.regression
 sys.exit(0 if pycaret.__version__.startswith("3.3.") else 1)') >/dev/null 2>&1
 }
-if ! venv_ok; then
+if [[ $SKIP_PY == 0 ]] && ! venv_ok; then
   echo "== creating PyCaret venv at $VENV (one time; takes a few minutes)" >&2
   t0=$(date +%s)
   "$PY" -m venv --clear "$VENV"
@@ -111,6 +115,16 @@ print("\t".join([row["model"], row["name"], row["params"] or "-", row["rmse_mean
 EOF
 ) || die "cannot read $WORK/automl/leaderboard.csv"
 A_S=$(wall_s "$WORK/automl.time") A_MIB=$(peak_mib "$WORK/automl.time")
+
+if [[ $SKIP_PY == 1 ]]; then
+  echo
+  echo "dataset $STEM, target $TARGET, $FOLDS folds, $(nproc) cores; PyCaret not run (SKIP_PYCARET)"
+  printf '%-8s %9s %9s  %-64s %12s\n' tool wall_s peak_MiB best_model cv_rmse
+  printf '%-8s %9s %9s  %-64s %12.4f\n' automl "$A_S" "$A_MIB" "$A_ID: $A_NAME ($A_PARAMS)" "$A_RMSE"
+  echo "RESULT dataset=$STEM automl_s=$A_S pycaret_s=NA automl_mib=$A_MIB pycaret_mib=NA" \
+    "automl_rmse=$(printf '%.4f' "$A_RMSE") pycaret_rmse=NA automl_best=${A_NAME// /_} pycaret_best=NA"
+  exit 0
+fi
 
 # PyCaret, inside the scratch folder.
 echo "== pycaret compare_models $STEM (target $TARGET)" >&2
