@@ -197,7 +197,13 @@ impl Compare {
         }
         let chosen: Vec<Arc<dyn Algorithm>> = all
             .iter()
-            .filter(|a| self.include.is_empty() || self.include.iter().any(|i| i == a.id()))
+            .filter(|a| {
+                if self.include.is_empty() {
+                    a.in_default_sweep()
+                } else {
+                    self.include.iter().any(|i| i == a.id())
+                }
+            })
             .filter(|a| !self.exclude.iter().any(|e| e == a.id()))
             .cloned()
             .collect();

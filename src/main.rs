@@ -149,7 +149,8 @@ struct CompareArgs {
     /// at most 10 distinct values, else regression].
     #[arg(long)]
     task: Option<Task>,
-    /// Only these algorithm ids (comma-separated; see `automl models`).
+    /// Only these algorithm ids (comma-separated; see `automl models`). Without it, every
+    /// algorithm but the kernel machines (svr, svc), which run only when named here.
     #[arg(long, value_delimiter = ',')]
     include: Vec<String>,
     /// Leave out these algorithm ids (comma-separated).
@@ -522,6 +523,9 @@ fn models() {
         let mut notes = Vec::new();
         if a.needs_scaling() {
             notes.push("standardised features");
+        }
+        if !a.in_default_sweep() {
+            notes.push("only with --include");
         }
         let notes = if notes.is_empty() {
             String::new()

@@ -269,6 +269,9 @@ impl Linear {
 }
 
 impl Algorithm for Svr {
+    fn in_default_sweep(&self) -> bool {
+        false
+    }
     fn id(&self) -> &'static str {
         "svr"
     }
@@ -492,6 +495,9 @@ impl NaiveBayes {
 }
 
 impl Algorithm for Svc {
+    fn in_default_sweep(&self) -> bool {
+        false
+    }
     fn id(&self) -> &'static str {
         "svc"
     }

@@ -68,6 +68,12 @@ pub trait Algorithm: Send + Sync {
     fn backend(&self) -> &'static str;
     /// The default grid: every setting becomes one candidate.
     fn grid(&self) -> Vec<Params>;
+    /// Whether a compare runs it without `--include` naming it. Kernel machines are left out,
+    /// as PyCaret's default (`turbo`) library leaves out its SVM: their cost grows with the
+    /// square of the rows and they rarely win on tables.
+    fn in_default_sweep(&self) -> bool {
+        true
+    }
     /// Whether features are standardised before fitting.
     fn needs_scaling(&self) -> bool {
         false

@@ -40,6 +40,9 @@ impl<A: Algorithm> Algorithm for OneVsRest<A> {
     fn needs_scaling(&self) -> bool {
         self.binary.needs_scaling()
     }
+    fn in_default_sweep(&self) -> bool {
+        self.binary.in_default_sweep()
+    }
     fn staged_param(&self) -> Option<&'static str> {
         self.binary.staged_param()
     }
