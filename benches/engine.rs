@@ -1,12 +1,15 @@
-//! Criterion benchmarks of the engine's stages on the bundled diabetes data (and a
-//! classification sweep on breast_cancer).
+//! Criterion benchmarks of the engine's stages on the bundled diabetes data (preprocessing also on
+//! wage, which has categoricals; a classification sweep on breast_cancer).
 //!
 //! cargo bench --bench engine
 
 use std::path::Path;
 
+use automl::folds::kfold;
 use automl::load::{read_csv, CsvOptions};
+use automl::preprocess::{EncodingOptions, Pipeline};
 use automl::profile::{convert_columns, profile};
+use automl::table::Table;
 use automl::{Compare, Model};
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -32,6 +35,45 @@ fn load_and_profile(c: &mut Criterion) {
             profile(&frame, &values, "progression", &[], None).unwrap()
         })
     });
+}
+
+/// Fitting one fold's preprocessing on its training rows and transforming its training and
+/// validation rows, unscaled and standardised.
+fn preprocessing(c: &mut Criterion) {
+    let mut group = c.benchmark_group("preprocess");
+    for (file, target) in [("diabetes.csv", "progression"), ("wage.csv", "wage")] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("datasets")
+            .join(file);
+        let frame = read_csv(&path, &CsvOptions::default()).unwrap();
+        let values = convert_columns(&frame).unwrap();
+        let profile = profile(&frame, &values, target, &[], None).unwrap();
+        let names: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let table = Table::new(&names, values, &profile).unwrap();
+        let fold = kfold(table.rows(), 5, Some(42)).unwrap().remove(0);
+        for scaled in [false, true] {
+            let name = format!(
+                "{file} fit+transform{}",
+                if scaled { " scaled" } else { "" }
+            );
+            group.bench_function(name, |b| {
+                b.iter(|| {
+                    let pipeline =
+                        Pipeline::fit(&table, &fold.train, &EncodingOptions::default(), scaled)
+                            .unwrap();
+                    (
+                        pipeline.transform(&table, &fold.train).unwrap(),
+                        pipeline.transform(&table, &fold.valid).unwrap(),
+                    )
+                })
+            });
+        }
+    }
+    group.finish();
 }
 
 fn sweep(c: &mut Criterion) {
@@ -77,5 +119,5 @@ fn serve(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, load_and_profile, sweep, serve);
+criterion_group!(benches, load_and_profile, preprocessing, sweep, serve);
 criterion_main!(benches);

@@ -94,9 +94,13 @@ fn the_artifact_describes_itself() {
     let bytes = model.to_bytes().unwrap();
     let text = String::from_utf8(bytes).unwrap();
     let (header, body) = text.split_once('\n').unwrap();
-    assert!(header.starts_with("AUTOML-MODEL 1 "), "{header}");
+    let version = automl::model::FORMAT_VERSION;
+    assert!(
+        header.starts_with(&format!("AUTOML-MODEL {version} ")),
+        "{header}"
+    );
     let json: serde_json::Value = serde_json::from_str(body).unwrap();
-    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["format_version"], version);
     assert_eq!(json["automl_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(json["algorithm"], "ridge");
     assert_eq!(json["target"], "Price");
@@ -144,8 +148,11 @@ fn damaged_files_are_refused_with_a_reason() {
     assert!(e.contains("unexpected bytes"), "{e}");
 
     // A body edited and re-hashed consistently still has to parse as a model.
-    let body = br#"{"format_version": 1, "exec": "rm -rf /"}"#;
-    let mut forged = format!("AUTOML-MODEL 1 {} {}\n", body.len(), sha256(body)).into_bytes();
+    let version = automl::model::FORMAT_VERSION;
+    let body = format!(r#"{{"format_version": {version}, "exec": "rm -rf /"}}"#);
+    let body = body.as_bytes();
+    let mut forged =
+        format!("AUTOML-MODEL {version} {} {}\n", body.len(), sha256(body)).into_bytes();
     forged.extend_from_slice(body);
     let e = refused(&forged);
     assert!(e.contains("malformed"), "{e}");
@@ -174,7 +181,7 @@ fn importance_is_what_each_model_knows_or_permutation() {
         ("dt", ImportanceKind::Impurity),
         ("gbm", ImportanceKind::Gain),
         ("knn", ImportanceKind::Permutation),
-        ("rf", ImportanceKind::Permutation),
+        ("rf", ImportanceKind::Impurity),
     ] {
         let board = Compare::new("progression")
             .include([id])
