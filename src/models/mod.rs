@@ -6,8 +6,8 @@
 mod baseline;
 mod histogram;
 mod linfa;
+mod nearest;
 mod one_vs_rest;
-mod smartcore;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -112,7 +112,7 @@ pub enum FittedModel {
     Constant(f64),
     Linear(linfa::Linear),
     Svr(Box<linfa::FittedSvr>),
-    Smartcore(smartcore::Model),
+    Knn(Box<nearest::FittedKnn>),
     /// Histogram trees: a decision tree, a forest or gradient boosting (which with the log loss
     /// predicts a probability).
     Trees(Box<histogram::Ensemble>),
@@ -169,7 +169,7 @@ impl FittedModel {
                 Some((kind, mean))
             }
             FittedModel::Constant(_)
-            | FittedModel::Smartcore(_)
+            | FittedModel::Knn(_)
             | FittedModel::Svr(_)
             | FittedModel::Priors(_)
             | FittedModel::Logistic(_)
@@ -186,7 +186,7 @@ impl FittedModel {
             FittedModel::Constant(v) => Ok(vec![*v; x.nrows()]),
             FittedModel::Linear(m) => m.predict(x),
             FittedModel::Svr(m) => m.predict(x),
-            FittedModel::Smartcore(m) => m.predict(x),
+            FittedModel::Knn(m) => m.predict(x),
             FittedModel::Trees(m) => m.predict(x),
             FittedModel::Svc(m) => m.predict(x),
             FittedModel::Priors(_)
@@ -246,7 +246,7 @@ pub fn registry() -> Vec<Box<dyn Algorithm>> {
         Box::new(histogram::DecisionTree),
         Box::new(histogram::Forest { extra: false }),
         Box::new(histogram::Forest { extra: true }),
-        Box::new(smartcore::Knn),
+        Box::new(nearest::Knn),
         Box::new(histogram::GradientBoosting::REGRESSION),
         Box::new(linfa::Svr),
         Box::new(baseline::Majority),
@@ -254,7 +254,7 @@ pub fn registry() -> Vec<Box<dyn Algorithm>> {
         one_vs_rest::boxed(histogram::DecisionTree),
         one_vs_rest::boxed(histogram::Forest { extra: false }),
         one_vs_rest::boxed(histogram::Forest { extra: true }),
-        one_vs_rest::boxed(smartcore::Knn),
+        one_vs_rest::boxed(nearest::Knn),
         Box::new(linfa::GaussianNaiveBayes),
         one_vs_rest::boxed(histogram::GradientBoosting::CLASSIFICATION),
         one_vs_rest::boxed(linfa::Svc),
