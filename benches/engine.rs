@@ -48,12 +48,7 @@ fn preprocessing(c: &mut Criterion) {
         let frame = read_csv(&path, &CsvOptions::default()).unwrap();
         let values = convert_columns(&frame).unwrap();
         let profile = profile(&frame, &values, target, &[], None).unwrap();
-        let names: Vec<String> = frame
-            .get_column_names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect();
-        let table = Table::new(&names, values, &profile).unwrap();
+        let table = Table::new(&frame, values, &profile).unwrap();
         let fold = kfold(table.rows(), 5, Some(42)).unwrap().remove(0);
         for scaled in [false, true] {
             let name = format!(

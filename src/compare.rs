@@ -316,12 +316,7 @@ impl Compare {
                 format!("every column was dropped: {}", reasons.join("; "))
             }));
         }
-        let names: Vec<String> = frame
-            .get_column_names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect();
-        let table = Table::new(&names, values, &profile)?;
+        let table = Table::new(frame, values, &profile)?;
         check_width(&table, &self.encoding)?;
         let shuffle = self.shuffle.then_some(self.seed);
         let folds = match task {

@@ -1,6 +1,8 @@
 //! The modelling table: the kept feature columns and the target as numbers (class indices for
 //! classification), rows with a missing target removed.
 
+use polars::prelude::DataFrame;
+
 use crate::column::Values;
 use crate::error::{Error, Result};
 use crate::profile::{self, Kind, Profile, Task};
@@ -24,10 +26,16 @@ pub struct Table {
 }
 
 impl Table {
-    /// Builds the table from the converted columns (parallel to `names`) and the profile's
-    /// decisions: dropped columns are left out and so are rows whose target is missing.
-    pub fn new(names: &[String], values: Vec<Values>, profile: &Profile) -> Result<Table> {
-        let mut columns: Vec<(String, Values)> = names.iter().cloned().zip(values).collect();
+    /// Builds the table from `frame`'s converted columns (`values`, one per column) and the
+    /// profile's decisions: dropped columns are left out and so are rows whose target is
+    /// missing.
+    pub fn new(frame: &DataFrame, values: Vec<Values>, profile: &Profile) -> Result<Table> {
+        let mut columns: Vec<(String, Values)> = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .zip(values)
+            .collect();
         let target_name = &profile.target.column.name;
         let target_at = columns
             .iter()

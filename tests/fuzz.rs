@@ -211,7 +211,7 @@ fn run_case(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
                 let _ = column.summary();
             }
             // 3. table, folds, preprocessing of the first fold
-            deep(case, stats, &names, values, &profile)?;
+            deep(case, stats, &frame, values, &profile)?;
         }
     }
 
@@ -261,11 +261,11 @@ fn run_case(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
 fn deep(
     case: &Case,
     stats: &Stats,
-    names: &[String],
+    frame: &polars::prelude::DataFrame,
     values: Vec<Values>,
     profile: &automl::Profile,
 ) -> Result<(), TestCaseError> {
-    let Some(table) = stats.ok(case, "table", Table::new(names, values, profile)) else {
+    let Some(table) = stats.ok(case, "table", Table::new(frame, values, profile)) else {
         return Ok(());
     };
     Stats::bump(&stats.table_ok);

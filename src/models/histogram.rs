@@ -708,8 +708,10 @@ impl Ensemble {
             ));
         }
         Ok(Ensemble {
+            combine: self.combine,
+            base: self.base,
             trees: self.trees[..stages].to_vec(),
-            ..self.clone()
+            importance: self.importance.clone(),
         })
     }
 
@@ -767,15 +769,17 @@ fn fit_forest(
         })
         .collect();
     let mut gains = vec![0.0; x.ncols()];
-    for g in &grown {
-        for (total, tree_gains) in gains.iter_mut().zip(normalised(g.gains.clone())) {
+    let mut trees = Vec::with_capacity(grown.len());
+    for g in grown {
+        for (total, tree_gains) in gains.iter_mut().zip(normalised(g.gains)) {
             *total += tree_gains;
         }
+        trees.push(g.tree);
     }
     Ok(Ensemble {
         combine: Combine::Mean,
         base: 0.0,
-        trees: grown.into_iter().map(|g| g.tree).collect(),
+        trees,
         importance: normalised(gains),
     })
 }

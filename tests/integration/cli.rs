@@ -3,7 +3,7 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::common::{automl, data_file, dataset, leaderboard_without_times, read_csv};
+use crate::common::{automl, data_file, dataset, file_names, leaderboard_without_times, read_csv};
 
 #[test]
 fn compare_prints_and_writes_the_leaderboard_and_profile() {
@@ -55,11 +55,7 @@ fn compare_prints_and_writes_the_leaderboard_and_profile() {
     assert_eq!(profile["target"]["column"]["name"], "progression");
     assert_eq!(profile["features"].as_array().unwrap().len(), 10);
     // Nothing but the outputs is left behind (no temporary files).
-    let mut files: Vec<String> = std::fs::read_dir(out.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = file_names(out.path());
     assert_eq!(
         files,
         [
@@ -336,11 +332,7 @@ fn ctrl_c_leaves_a_partial_leaderboard() {
     assert!(statuses[first_interrupted..]
         .iter()
         .all(|s| *s == "interrupted"));
-    let mut files: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = file_names(&out);
     assert_eq!(
         files,
         [

@@ -42,12 +42,7 @@ fn folds(file: &str, target: &str, ignore: &[&str]) -> Vec<FoldData> {
     let values = convert_columns(&frame).unwrap();
     let ignore: Vec<String> = ignore.iter().map(|s| s.to_string()).collect();
     let profile = profile(&frame, &values, target, &ignore, None).unwrap();
-    let names: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    let table = Table::new(&names, values, &profile).unwrap();
+    let table = Table::new(&frame, values, &profile).unwrap();
     let folds: Vec<Fold> = kfold(table.rows(), 5, Some(DEFAULT_SEED)).unwrap();
     folds
         .iter()
