@@ -5,6 +5,7 @@ mod classification;
 mod cli;
 mod common;
 mod datasets;
+mod golden;
 mod model;
 mod reference;
 mod report;
