@@ -4,7 +4,7 @@
 //!
 //! cargo bench --bench algorithms
 
-use automl::models::for_task;
+use automl::algorithms::for_task;
 use automl::Task;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ndarray::{Array1, Array2};

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use automl::folds::kfold;
-use automl::load::{read_csv, CsvOptions};
+use automl::io::load::{read_csv, CsvOptions};
 use automl::preprocess::{EncodingOptions, Pipeline};
 use automl::profile::{convert_columns, profile};
 use automl::table::Table;
@@ -97,11 +97,11 @@ fn serve(c: &mut Criterion) {
     let frame = read_csv(diabetes(), &CsvOptions::default()).unwrap();
     let mut group = c.benchmark_group("serve diabetes");
     for id in ["ridge", "gbm", "rf"] {
-        let board = Compare::new("progression")
+        let result = Compare::new("progression")
             .include([id])
             .run(&frame)
             .unwrap();
-        let model = &board.models[0];
+        let model = &result.models[0];
         let bytes = model.to_bytes().unwrap();
         eprintln!("{id} model file: {} bytes", bytes.len());
         group.bench_function(format!("load {id}"), |b| {

@@ -16,7 +16,8 @@ fn main() -> Result<(), automl::Error> {
         .seed(42)
         .sort(Metric::Rmse)
         .exclude(["svr"])
-        .run_csv(&data)?;
+        .run_csv(&data)?
+        .leaderboard;
 
     println!("{} rows used", board.profile.target.rows_used);
     for column in board.profile.dropped() {
@@ -32,7 +33,7 @@ fn main() -> Result<(), automl::Error> {
                 "#{} {:<6} {:<40} rmse {:.3} ± {:.3}",
                 entry.rank,
                 entry.model,
-                automl::models::format_params(&entry.params),
+                automl::algorithms::format_params(&entry.params),
                 rmse.mean,
                 rmse.std
             ),

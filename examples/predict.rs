@@ -16,10 +16,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = match std::env::args().nth(1) {
         Some(path) => PathBuf::from(path),
         None => {
-            let board = Compare::new("progression")
+            let result = Compare::new("progression")
                 .exclude(["svr"])
                 .run_csv("datasets/diabetes.csv")?;
-            let model = board
+            let model = result
                 .models
                 .first()
                 .ok_or("no candidate could be exported")?;

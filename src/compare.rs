@@ -1,4 +1,5 @@
-//! The compare builder: settings in, a ranked leaderboard out.
+//! The compare builder: settings in, a ranked leaderboard and the best candidates refitted on
+//! every row out. Every setting, hyperparameters included, is checked before the sweep starts.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -8,17 +9,18 @@ use std::time::Duration;
 use polars::prelude::DataFrame;
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::algorithms::{self, format_params, Algorithm};
+use crate::error::{chain, Error, Result, Setting};
 use crate::folds;
+use crate::io::load::{self, CsvOptions};
 use crate::leaderboard::{self, Entry, Leaderboard, Settings, Status};
-use crate::load::{self, CsvOptions};
 use crate::metrics::Metric;
 use crate::model::Model;
-use crate::models::{self, Algorithm};
 use crate::preprocess::{encoded_width_bound, EncodingOptions};
-use crate::profile::{self, Profile, Task};
+use crate::profile::{self, Profile};
 use crate::sweep::{self, Candidate, Control, Progress};
 use crate::table::Table;
+use crate::task::Task;
 
 /// Seed used when none is given, so that two runs agree by default.
 pub const DEFAULT_SEED: u64 = 42;
@@ -31,18 +33,28 @@ pub const OUT_OF_FOLD_ROWS: usize = 2_000;
 
 type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
+/// What a compare gives: the leaderboard and the best candidates refitted on every row.
+#[derive(Debug)]
+pub struct Comparison {
+    pub leaderboard: Leaderboard,
+    /// The top scored candidates refitted on all rows, best first (see [`Compare::export_top`]).
+    pub models: Vec<Model>,
+    /// Why a top candidate could not be refitted, one message each.
+    pub export_errors: Vec<String>,
+}
+
 /// Cross-validates every selected algorithm and hyperparameter setting on a table and ranks
 /// them. The task (regression or classification) is inferred from the target unless set.
 ///
 /// ```no_run
 /// use automl::{Compare, Metric};
 ///
-/// let board = Compare::new("progression")
+/// let result = Compare::new("progression")
 ///     .folds(5)
 ///     .seed(42)
 ///     .sort(Metric::Rmse)
 ///     .run_csv("datasets/diabetes.csv")?;
-/// let best = board.best().expect("some candidate scored");
+/// let best = result.leaderboard.best().expect("some candidate scored");
 /// println!("{} {:?}", best.model, best.metric(Metric::Rmse));
 /// # Ok::<(), automl::Error>(())
 /// ```
@@ -151,7 +163,7 @@ impl Compare {
     }
 
     /// How many of the best scored candidates are refitted on every row and returned as
-    /// [`Model`]s in [`Leaderboard::models`] (1 by default; 0 refits none).
+    /// [`Model`]s in [`Comparison::models`] (1 by default; 0 refits none).
     pub fn export_top(mut self, n: usize) -> Compare {
         self.export_top = n;
         self
@@ -181,8 +193,10 @@ impl Compare {
 
     /// The selected algorithms for `task`, in registry order; an error names any unknown id.
     pub fn algorithms(&self, task: Task) -> Result<Vec<Arc<dyn Algorithm>>> {
-        let all: Vec<Arc<dyn Algorithm>> =
-            models::for_task(task).into_iter().map(Arc::from).collect();
+        let all: Vec<Arc<dyn Algorithm>> = algorithms::for_task(task)
+            .into_iter()
+            .map(Arc::from)
+            .collect();
         let known = || {
             let ids: Vec<&str> = all.iter().map(|a| a.id()).collect();
             format!("{task}: {}", ids.join(", "))
@@ -208,9 +222,11 @@ impl Compare {
             .cloned()
             .collect();
         if chosen.is_empty() {
-            return Err(Error::InvalidSetting(
-                "--include and --exclude leave no algorithm to run".into(),
-            ));
+            return Err(Error::InvalidSetting(format!(
+                "{} and {} leave no algorithm to run",
+                Setting::Include,
+                Setting::Exclude
+            )));
         }
         Ok(chosen)
     }
@@ -225,7 +241,8 @@ impl Compare {
                     .filter(|d| !d.is_zero())
                     .ok_or_else(|| {
                         Error::InvalidSetting(format!(
-                            "--max-fit-seconds must be a positive number of seconds, got {s}"
+                            "{} must be a positive number of seconds, got {s}",
+                            Setting::MaxFitSeconds
                         ))
                     })?,
             ),
@@ -240,7 +257,8 @@ impl Compare {
     fn validate(&self) -> Result<()> {
         if self.folds < 2 {
             return Err(Error::InvalidSetting(format!(
-                "--folds must be at least 2, got {}",
+                "{} must be at least 2, got {}",
+                Setting::Folds,
                 self.folds
             )));
         }
@@ -260,12 +278,13 @@ impl Compare {
         for id in self.include.iter().chain(&self.exclude) {
             if !tasks
                 .iter()
-                .any(|&t| models::for_task(t).iter().any(|a| a.id() == id))
+                .any(|&t| algorithms::for_task(t).iter().any(|a| a.id() == id))
             {
                 let known: Vec<String> = tasks
                     .iter()
                     .map(|&t| {
-                        let ids: Vec<&str> = models::for_task(t).iter().map(|a| a.id()).collect();
+                        let ids: Vec<&str> =
+                            algorithms::for_task(t).iter().map(|a| a.id()).collect();
                         format!("{t}: {}", ids.join(", "))
                     })
                     .collect();
@@ -279,14 +298,14 @@ impl Compare {
     }
 
     /// Reads `path` as CSV and runs the compare on it.
-    pub fn run_csv(&self, path: impl AsRef<Path>) -> Result<Leaderboard> {
+    pub fn run_csv(&self, path: impl AsRef<Path>) -> Result<Comparison> {
         self.validate()?;
         let frame = load::read_csv(path.as_ref(), &self.csv)?;
         self.run_validated(&frame)
     }
 
     /// Runs the compare on a table already in memory.
-    pub fn run(&self, frame: &DataFrame) -> Result<Leaderboard> {
+    pub fn run(&self, frame: &DataFrame) -> Result<Comparison> {
         self.validate()?;
         self.run_validated(frame)
     }
@@ -297,7 +316,7 @@ impl Compare {
         profile::profile(frame, &values, &self.target, &self.ignore, self.task)
     }
 
-    fn run_validated(&self, frame: &DataFrame) -> Result<Leaderboard> {
+    fn run_validated(&self, frame: &DataFrame) -> Result<Comparison> {
         let values = profile::convert_columns(frame)?;
         let profile = profile::profile(frame, &values, &self.target, &self.ignore, self.task)?;
         let task = profile.target.task;
@@ -329,15 +348,7 @@ impl Compare {
             )?,
         };
 
-        let candidates: Vec<Candidate> = algorithms
-            .iter()
-            .flat_map(|a| {
-                a.grid().into_iter().map(|params| Candidate {
-                    algorithm: a.clone(),
-                    params,
-                })
-            })
-            .collect();
+        let candidates = candidates(&algorithms)?;
         let progress = self.progress.clone();
         let report = move |p: Progress| {
             if let Some(f) = &progress {
@@ -360,7 +371,7 @@ impl Compare {
         } else {
             self.refit(&table, &profile.target.column.name, &entries, &algorithms)
         };
-        Ok(Leaderboard {
+        let leaderboard = Leaderboard {
             profile,
             settings: Settings {
                 folds: self.folds,
@@ -370,6 +381,9 @@ impl Compare {
                 export_top: self.export_top,
             },
             entries,
+        };
+        Ok(Comparison {
+            leaderboard,
             models,
             export_errors,
         })
@@ -405,10 +419,11 @@ impl Compare {
                 )
                 .map_err(|e| {
                     format!(
-                        "refitting #{} {} {} on all rows failed: {e}",
+                        "refitting #{} {} {} on all rows failed: {}",
                         entry.rank,
                         entry.model,
-                        models::format_params(&entry.params)
+                        format_params(&entry.params),
+                        chain(&e)
                     )
                 })
             })
@@ -454,11 +469,12 @@ fn check_width(table: &Table, encoding: &EncodingOptions) -> Result<()> {
     Err(Error::InvalidSetting(format!(
         "encoding would make up to {width} columns ({:.1} GiB for {} rows), over the limits of \
          {MAX_ENCODED_COLUMNS} columns and {} GiB; the widest inputs (columns each): {}; leave \
-         columns out with --ignore",
+         columns out with {}",
         bytes as f64 / f64::from(1u32 << 30),
         table.rows(),
         MAX_ENCODED_BYTES >> 30,
-        names.join(", ")
+        names.join(", "),
+        Setting::Ignore
     )))
 }
 
@@ -469,10 +485,33 @@ fn check_sort(task: Task, sort: Metric) -> Result<()> {
     }
     let names: Vec<&str> = task.metrics().iter().map(|m| m.name()).collect();
     Err(Error::InvalidSetting(format!(
-        "--sort {sort} is a {} metric and this is {task}; choose one of {}",
+        "{} {sort} is a {} metric and this is {task}; choose one of {}",
+        Setting::Sort,
         sort.task(),
         names.join(", ")
     )))
+}
+
+/// Every setting of every selected algorithm, checked: an error names the algorithm and the
+/// setting it refuses, before any fit.
+fn candidates(algorithms: &[Arc<dyn Algorithm>]) -> Result<Vec<Candidate>> {
+    let mut candidates = Vec::new();
+    for algorithm in algorithms {
+        for params in algorithm.grid() {
+            let learner = algorithm
+                .configure(&params)
+                .map_err(|e| Error::InvalidParams {
+                    algorithm: algorithm.id().to_string(),
+                    problem: format!("{} ({e})", format_params(&params)),
+                })?;
+            candidates.push(Candidate {
+                algorithm: algorithm.clone(),
+                params,
+                learner: learner.into(),
+            });
+        }
+    }
+    Ok(candidates)
 }
 
 /// Rows whose out-of-fold predictions every candidate keeps (for residual plots): all rows of a
@@ -489,4 +528,68 @@ fn sample_rows(rows: usize, seed: u64) -> Vec<bool> {
         keep[row] = true;
     }
     keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algorithms::{Learner, Param, ParamError, Params};
+
+    /// Ridge, with a grid whose second setting it refuses.
+    struct BadGrid;
+
+    impl Algorithm for BadGrid {
+        fn id(&self) -> &'static str {
+            "ridge"
+        }
+        fn name(&self) -> &'static str {
+            "ridge with a bad grid"
+        }
+        fn backend(&self) -> &'static str {
+            "test"
+        }
+        fn grid(&self) -> Vec<Params> {
+            [1.0, -2.0]
+                .map(|a| Params::from([("alpha".to_string(), Param::Float(a))]))
+                .into()
+        }
+        fn configure(&self, params: &Params) -> std::result::Result<Box<dyn Learner>, ParamError> {
+            algorithms::for_task(Task::Regression)
+                .into_iter()
+                .find(|a| a.id() == "ridge")
+                .expect("ridge is registered")
+                .configure(params)
+        }
+    }
+
+    #[test]
+    fn a_bad_setting_is_refused_before_any_fit_naming_algorithm_and_value() {
+        let err = candidates(&[Arc::new(BadGrid)]).err().expect("refused");
+        assert!(matches!(err, Error::InvalidParams { .. }));
+        assert_eq!(
+            err.to_string(),
+            "invalid setting of algorithm 'ridge': alpha=-2 (hyperparameter 'alpha' must be \
+             non-negative, got -2)"
+        );
+    }
+
+    #[test]
+    fn library_messages_name_settings_not_flags() {
+        let err = Compare::new("y")
+            .folds(1)
+            .run(&DataFrame::empty())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid setting: `folds` must be at least 2, got 1"
+        );
+        let err = Compare::new("y")
+            .max_fit_seconds(-1.0)
+            .run(&DataFrame::empty())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("`max_fit_seconds` must be"),
+            "{err}"
+        );
+    }
 }

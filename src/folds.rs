@@ -4,7 +4,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// One train/validation split, as ascending row indices.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,12 +19,14 @@ pub struct Fold {
 pub fn kfold(n: usize, k: usize, shuffle_seed: Option<u64>) -> Result<Vec<Fold>> {
     if k < 2 {
         return Err(Error::InvalidSetting(format!(
-            "--folds must be at least 2, got {k}"
+            "{} must be at least 2, got {k}",
+            Setting::Folds
         )));
     }
     if n < k {
         return Err(Error::NotEnoughData(format!(
-            "{n} rows with a target cannot be split into {k} folds; use --folds {} or fewer, or add rows",
+            "{n} rows with a target cannot be split into {k} folds; use {} {} or fewer, or add rows",
+            Setting::Folds,
             n.max(2)
         )));
     }
@@ -74,10 +76,11 @@ pub fn stratified_kfold(
     {
         return Err(Error::NotEnoughData(format!(
             "class '{}' of the target has {} row(s), fewer than the {k} folds; stratified \
-             cross-validation needs every class in every fold: use --folds {} or fewer, or \
+             cross-validation needs every class in every fold: use {} {} or fewer, or \
              remove or merge that class",
             labels[c],
             rows.len(),
+            Setting::Folds,
             rows.len().max(2)
         )));
     }
@@ -169,7 +172,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("class 'rare'") && err.contains("--folds 2"),
+            err.contains("class 'rare'") && err.contains("`folds` 2"),
             "{err}"
         );
         assert!(stratified_kfold(&classes, &labels, 2, None).is_ok());

@@ -8,8 +8,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::algorithms::{FitResult, FittedModel, ImportanceKind};
 use crate::metrics::Metric;
-use crate::models::{FittedModel, ImportanceKind};
 use crate::preprocess::Pipeline;
 
 /// Rows used for permutation importance (a seeded sample of larger tables).
@@ -39,7 +39,7 @@ pub fn importance(
     x: ArrayView2<f64>,
     y: &[f64],
     seed: u64,
-) -> Result<Option<Importance>, String> {
+) -> FitResult<Option<Importance>> {
     let (kind, features) = match model.intrinsic_importance(x) {
         Some((kind, values)) => (
             kind,
@@ -69,7 +69,7 @@ pub fn importance(
 }
 
 /// The loss of `model` on `x`: log loss for a classifier (`y` class indices), RMSE otherwise.
-fn loss(model: &FittedModel, x: ArrayView2<f64>, y: &[f64]) -> Result<f64, String> {
+fn loss(model: &FittedModel, x: ArrayView2<f64>, y: &[f64]) -> FitResult<f64> {
     if model.is_classifier() {
         let classes: Vec<usize> = y.iter().map(|&c| c as usize).collect();
         Ok(Metric::LogLoss.classify(&classes, model.predict_proba(x)?.view()))
@@ -86,7 +86,7 @@ fn permutation(
     x: ArrayView2<f64>,
     y: &[f64],
     seed: u64,
-) -> Result<Vec<(String, f64)>, String> {
+) -> FitResult<Vec<(String, f64)>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut rows: Vec<usize> = (0..x.nrows()).collect();
     if rows.len() > PERMUTATION_ROWS {

@@ -6,11 +6,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::algorithms::{format_params, Params};
 use crate::metrics::Metric;
-use crate::model::Model;
-use crate::models::{format_params, Params};
-use crate::profile::{Profile, Task};
+use crate::profile::Profile;
+use crate::stats;
 use crate::sweep::{Candidate, FoldScore, OutOfFold, Outcome};
+use crate::task::Task;
 
 /// Mean and standard deviation of one metric across folds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -96,19 +97,12 @@ pub struct Settings {
     pub export_top: usize,
 }
 
-/// The outcome of a compare: the data profile, the ranked candidates, and the best ones refitted
-/// on every row.
+/// The ranking of a compare: the data profile, the settings, and the ranked candidates.
 #[derive(Debug, Serialize)]
 pub struct Leaderboard {
     pub profile: Profile,
     pub settings: Settings,
     pub entries: Vec<Entry>,
-    /// The top scored candidates refitted on all rows, best first (see `Compare::export_top`).
-    #[serde(skip)]
-    pub models: Vec<Model>,
-    /// Why a top candidate could not be refitted, one message each.
-    #[serde(skip)]
-    pub export_errors: Vec<String>,
 }
 
 impl Leaderboard {
@@ -129,52 +123,59 @@ pub fn rank(candidates: Vec<Candidate>, outcomes: Vec<Outcome>, sort: Metric) ->
     let mut entries: Vec<Entry> = candidates
         .into_iter()
         .zip(outcomes)
-        .map(|(Candidate { algorithm, params }, outcome)| {
-            let (status, error, folds) = match outcome {
-                Outcome::Scored(folds) => (Status::Ok, None, folds),
-                Outcome::Failed(e) => (Status::Failed, Some(e), Vec::new()),
-                Outcome::TimedOut(e) => (Status::Timeout, Some(e), Vec::new()),
-                Outcome::Skipped(e) => (Status::Skipped, Some(e), Vec::new()),
-                Outcome::Interrupted => (
-                    Status::Interrupted,
-                    Some("not finished when the sweep was stopped".into()),
-                    Vec::new(),
-                ),
-            };
-            let metrics = if folds.is_empty() {
-                Vec::new()
-            } else {
-                sort.task()
-                    .metrics()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &m)| (m, stat(folds.iter().map(|f| f.scores[i]))))
-                    .collect()
-            };
-            let fit_seconds = stat(folds.iter().map(|f| f.fit_seconds)).mean;
-            Entry {
-                rank: 0,
-                model: algorithm.id().to_string(),
-                name: algorithm.name().to_string(),
-                backend: algorithm.backend().to_string(),
-                params,
-                status,
-                error,
-                metrics,
-                fit_seconds: if fit_seconds.is_nan() {
-                    0.0
+        .map(
+            |(
+                Candidate {
+                    algorithm, params, ..
+                },
+                outcome,
+            )| {
+                let (status, error, folds) = match outcome {
+                    Outcome::Scored(folds) => (Status::Ok, None, folds),
+                    Outcome::Failed(e) => (Status::Failed, Some(e), Vec::new()),
+                    Outcome::TimedOut(e) => (Status::Timeout, Some(e), Vec::new()),
+                    Outcome::Skipped(e) => (Status::Skipped, Some(e), Vec::new()),
+                    Outcome::Interrupted => (
+                        Status::Interrupted,
+                        Some("not finished when the sweep was stopped".into()),
+                        Vec::new(),
+                    ),
+                };
+                let metrics = if folds.is_empty() {
+                    Vec::new()
                 } else {
-                    fit_seconds
-                },
-                out_of_fold: {
-                    let mut kept: Vec<OutOfFold> =
-                        folds.iter().flat_map(|f| f.kept.iter().cloned()).collect();
-                    kept.sort_by_key(|k| k.row);
-                    kept
-                },
-                folds,
-            }
-        })
+                    sort.task()
+                        .metrics()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &m)| (m, stat(folds.iter().map(|f| f.scores[i]))))
+                        .collect()
+                };
+                let fit_seconds = stat(folds.iter().map(|f| f.fit_seconds)).mean;
+                Entry {
+                    rank: 0,
+                    model: algorithm.id().to_string(),
+                    name: algorithm.name().to_string(),
+                    backend: algorithm.backend().to_string(),
+                    params,
+                    status,
+                    error,
+                    metrics,
+                    fit_seconds: if fit_seconds.is_nan() {
+                        0.0
+                    } else {
+                        fit_seconds
+                    },
+                    out_of_fold: {
+                        let mut kept: Vec<OutOfFold> =
+                            folds.iter().flat_map(|f| f.kept.iter().cloned()).collect();
+                        kept.sort_by_key(|k| k.row);
+                        kept
+                    },
+                    folds,
+                }
+            },
+        )
         .collect();
     // A stable sort keeps candidate order among equal keys.
     entries.sort_by(|a, b| sort_key(a, sort).cmp_key(&sort_key(b, sort)));
@@ -222,10 +223,7 @@ fn sort_key(entry: &Entry, sort: Metric) -> Key {
 }
 
 fn stat(values: impl Iterator<Item = f64>) -> Stat {
-    let values: Vec<f64> = values.collect();
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let (mean, std) = stats::mean_std(&values.collect::<Vec<_>>());
     Stat { mean, std }
 }
 
@@ -287,6 +285,7 @@ impl Leaderboard {
                     )
                 }),
         );
+        let mape_undefined = mape_note(&self.profile).is_some();
         let shown: Vec<&Entry> = self.entries.iter().take(n).collect();
         let params: Vec<String> = shown.iter().map(|e| format_params(&e.params)).collect();
         let pw = params
@@ -315,7 +314,12 @@ impl Leaderboard {
             if e.status == Status::Ok {
                 for m in &metrics {
                     let s = e.metric(*m).expect("scored entries have every metric");
-                    out += &format!(" {:>18}", format!("{} ± {}", short(s.mean), short(s.std)));
+                    let cell = if *m == Metric::Mape && mape_undefined {
+                        "inf".to_string()
+                    } else {
+                        format!("{} ± {}", short(s.mean), short(s.std))
+                    };
+                    out += &format!(" {cell:>18}");
                 }
                 out += &format!("  {:>5.2}\n", e.fit_seconds);
             } else {
@@ -326,8 +330,23 @@ impl Leaderboard {
         if hidden > 0 {
             out += &format!("  ... {hidden} more in leaderboard.csv\n");
         }
+        if let Some(note) = mape_note(&self.profile) {
+            out += &format!("  note: {note}\n");
+        }
         out
     }
+}
+
+/// Why MAPE is shown as infinite, when it is: the target has zeros, and scikit-learn's MAPE
+/// (kept in the leaderboard CSV) divides their errors by machine epsilon.
+pub fn mape_note(profile: &Profile) -> Option<String> {
+    let zeros = profile.target.zeros;
+    (zeros > 0 && profile.target.task == Task::Regression).then(|| {
+        format!(
+            "MAPE is undefined (shown as inf): {zeros} target value(s) are 0; the leaderboard \
+             CSV keeps scikit-learn's figure, which divides their errors by machine epsilon"
+        )
+    })
 }
 
 fn short(x: f64) -> String {
@@ -362,12 +381,15 @@ mod tests {
 
     /// `n` candidates told apart by a hyperparameter `i`.
     fn candidates(n: i64) -> Vec<Candidate> {
-        let algorithm: std::sync::Arc<dyn crate::models::Algorithm> =
-            crate::models::registry().remove(0).into();
+        let algorithm: std::sync::Arc<dyn crate::algorithms::Algorithm> =
+            crate::algorithms::registry().remove(0).into();
+        let learner: std::sync::Arc<dyn crate::algorithms::Learner> =
+            algorithm.configure(&Params::new()).unwrap().into();
         (0..n)
             .map(|i| Candidate {
                 algorithm: algorithm.clone(),
-                params: Params::from([("i".to_string(), crate::models::Param::Int(i))]),
+                params: Params::from([("i".to_string(), crate::algorithms::Param::Int(i))]),
+                learner: learner.clone(),
             })
             .collect()
     }

@@ -1,33 +1,44 @@
-//! automl: profile a CSV, cross-validate many regression algorithms and hyperparameter settings
-//! in parallel, and rank them.
+//! automl: profile a CSV, cross-validate many regression and classification algorithms and
+//! hyperparameter settings in parallel, rank them, and export the best with a tracked record.
 //!
-//! The flow runs one way: [`load`] a CSV with polars -> [`profile`] its columns -> a [`table`] of
-//! typed features -> [`folds`] built once -> the [`sweep`] (per fold: fit [`preprocess`]ing on the
-//! training rows, fit each [`models`] candidate, score it with [`metrics`]) -> a ranked
-//! [`leaderboard`] -> files written by [`output`]. [`Compare`] drives it all.
+//! The modules follow the flow, and none imports from one later in it:
+//!
+//! - vocabulary: [`task`] (task and column kinds), [`stats`], [`error`];
+//! - data: [`io`] (read a CSV with polars, typed columns, atomic writes) -> [`profile`] its
+//!   columns -> a [`table`] of typed features -> [`folds`] built once -> [`preprocess`]ing
+//!   fitted inside each training fold;
+//! - learning: [`metrics`], the [`algorithms`] (checked settings, fitted models, the registry),
+//!   [`importance`];
+//! - the [`sweep`] (every candidate on every fold, in parallel) -> a ranked [`leaderboard`] ->
+//!   the exported [`model`]; [`compare`] drives it all;
+//! - records: [`provenance`] -> the HTML [`report`] -> the run's [`artifacts`], built once ->
+//!   [`tracking`] (MLflow's file store or a tracking server).
 
-pub mod column;
+pub mod algorithms;
+pub mod artifacts;
 pub mod compare;
 pub mod error;
 pub mod folds;
 pub mod importance;
+pub mod io;
 pub mod leaderboard;
-pub mod load;
 pub mod metrics;
 pub mod model;
-pub mod models;
-pub mod output;
 pub mod preprocess;
 pub mod profile;
+pub mod provenance;
 pub mod report;
+pub mod stats;
 pub mod sweep;
 pub mod table;
+pub mod task;
 pub mod tracking;
 
-pub use compare::{Compare, DEFAULT_SEED};
-pub use error::{Error, Result};
+pub use compare::{Compare, Comparison, DEFAULT_SEED};
+pub use error::{Error, Result, Setting};
+pub use io::load::CsvOptions;
 pub use leaderboard::{Entry, Leaderboard, Status};
-pub use load::CsvOptions;
 pub use metrics::Metric;
 pub use model::{Model, Predictions};
-pub use profile::{Profile, Task};
+pub use profile::Profile;
+pub use task::Task;

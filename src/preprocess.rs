@@ -9,8 +9,8 @@ use chrono::{DateTime, Datelike};
 use ndarray::{Array2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::column::{Values, MISSING};
 use crate::error::{Error, Result};
+use crate::io::column::{Values, MISSING};
 use crate::table::{Feature, Table};
 
 /// Name of the column that pools rare and unseen levels of a categorical feature.
@@ -424,8 +424,8 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::column::Categorical;
-    use crate::profile::Kind;
+    use crate::io::column::Categorical;
+    use crate::task::Kind;
 
     fn table() -> Table {
         let codes = vec![0, 0, 0, 1, 1, 2, MISSING, 0];
@@ -525,7 +525,7 @@ mod tests {
     #[test]
     fn datetime_parts() {
         // 2024-02-29 is a Thursday.
-        let t = crate::column::parse_datetime("2024-02-29").unwrap();
+        let t = crate::io::column::parse_datetime("2024-02-29").unwrap();
         assert_eq!(date_parts(t), [2024.0, 2.0, 29.0, 3.0]);
     }
 

@@ -3,9 +3,10 @@
 
 use polars::prelude::DataFrame;
 
-use crate::column::Values;
 use crate::error::{Error, Result};
-use crate::profile::{self, Kind, Profile, Task};
+use crate::io::column::Values;
+use crate::profile::{target_values, Profile};
+use crate::task::{Kind, Task};
 
 /// A feature column ready for preprocessing.
 #[derive(Debug, Clone)]
@@ -44,7 +45,7 @@ impl Table {
                 Error::Internal(format!("target '{target_name}' not among the columns"))
             })?;
         let (_, target) = columns.remove(target_at);
-        let target = profile::target_values(&target, &profile.target)?;
+        let target = target_values(&target, &profile.target)?;
         let rows: Vec<usize> = (0..target.len()).filter(|&r| !target[r].is_nan()).collect();
         let complete = rows.len() == target.len();
         let features = columns

@@ -18,7 +18,7 @@ use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use automl::column::Values;
+use automl::io::column::Values;
 use automl::preprocess::{EncodingOptions, Pipeline};
 use automl::table::Table;
 use automl::{Compare, CsvOptions, Status, Task};
@@ -183,7 +183,11 @@ fn run_case(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
         separator: case.separator,
         ..CsvOptions::default()
     };
-    let Some(frame) = stats.ok(case, "read", automl::load::read_csv(file.path(), &options)) else {
+    let Some(frame) = stats.ok(
+        case,
+        "read",
+        automl::io::load::read_csv(file.path(), &options),
+    ) else {
         return Ok(());
     };
     Stats::bump(&stats.read_ok);
@@ -228,7 +232,7 @@ fn run_case(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
     if let Some(task) = case.task {
         compare = compare.task(task);
     }
-    if let Some(board) = stats.ok(case, "compare", compare.run(&frame)) {
+    if let Some(board) = stats.ok(case, "compare", compare.run(&frame).map(|r| r.leaderboard)) {
         Stats::bump(&stats.compare_ok);
         for entry in &board.entries {
             // The sweep turns a panic in preprocessing or fitting into a failed row; for the

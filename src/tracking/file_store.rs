@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{random_hex, Logged, Record, Run};
-use crate::error::{Error, Result};
-use crate::output::{create_dir, write_atomic};
+use crate::error::{Error, Result, Setting};
+use crate::io::write::{create_dir, write_atomic};
 
 /// Writes `record` into the store at `root` under `experiment` (created if needed).
 pub fn log(root: &Path, experiment: &str, record: &Record) -> Result<Logged> {
@@ -59,10 +59,10 @@ pub fn log(root: &Path, experiment: &str, record: &Record) -> Result<Logged> {
     })
 }
 
-fn write_error(path: &Path, e: impl std::fmt::Display) -> Error {
+fn write_error(path: &Path, source: std::io::Error) -> Error {
     Error::Write {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source,
     }
 }
 
@@ -71,7 +71,8 @@ fn write_error(path: &Path, e: impl std::fmt::Display) -> Error {
 fn open_store(root: &Path) -> Result<PathBuf> {
     if root.exists() && !root.is_dir() {
         return Err(Error::InvalidSetting(format!(
-            "--tracking-dir {} is a file; give a folder (MLflow's ./mlruns)",
+            "{} {} is a file; give a folder (MLflow's ./mlruns)",
+            Setting::TrackingDir,
             root.display()
         )));
     }
@@ -233,14 +234,16 @@ pub struct RunSummary {
 pub fn list_runs(root: &Path, experiment: &str) -> Result<Vec<RunSummary>> {
     if !root.is_dir() {
         return Err(Error::InvalidSetting(format!(
-            "no tracking folder at {}; run `automl compare` first or pass --tracking-dir",
-            root.display()
+            "no tracking folder at {}; run a compare first or set {}",
+            root.display(),
+            Setting::TrackingDir
         )));
     }
     let Some(id) = find_experiment(root, experiment)? else {
         return Err(Error::InvalidSetting(format!(
-            "no experiment '{experiment}' in {}; pass --experiment",
-            root.display()
+            "no experiment '{experiment}' in {}; set {}",
+            root.display(),
+            Setting::Experiment
         )));
     };
     let dir = root.join(&id);
@@ -310,8 +313,9 @@ pub fn list_runs(root: &Path, experiment: &str) -> Result<Vec<RunSummary>> {
 pub fn find_run(root: &Path, run_id: &str) -> Result<PathBuf> {
     let not_found = || {
         Error::InvalidSetting(format!(
-            "no run {run_id} in {}; `automl runs` lists the runs, --tracking-dir picks the store",
-            root.display()
+            "no run {run_id} in {}; the store's runs are listed by `automl runs`, {} picks the store",
+            root.display(),
+            Setting::TrackingDir
         ))
     };
     if run_id.is_empty() || !run_id.chars().all(|c| c.is_ascii_alphanumeric()) {

@@ -1,78 +1,30 @@
 //! Run records in MLflow's data model: one parent run per compare (its settings, where the data
-//! came from, the winner's scores, the leaderboard, profile and model as artifacts) and one child
-//! run per candidate. A record is built once from a finished [`Leaderboard`] and then written by
-//! one of two sinks: MLflow's file-store layout ([`file_store`]) or a tracking server's REST API
-//! ([`rest`]). No Python is involved.
+//! came from, the winner's scores, and the run's outputs as artifacts) and one child run per
+//! candidate (with its exported model, if any). A record is built once from a finished
+//! [`Comparison`] and its [`Artifacts`], and then written by one of two sinks: MLflow's
+//! file-store layout ([`file_store`]) or a tracking server's REST API ([`rest`]). No Python is
+//! involved.
 
 pub mod file_store;
+mod mlmodel;
 pub mod rest;
 
-use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
-
+use crate::algorithms::format_params;
+use crate::artifacts::{Artifact, Artifacts};
+use crate::compare::Comparison;
 use crate::error::{Error, Result};
 use crate::leaderboard::{Leaderboard, Status};
 use crate::metrics::Metric;
-use crate::model::{sha256_hex, Model, MODEL_FILE};
-use crate::models::format_params;
+use crate::model::MODEL_FILE;
+use crate::provenance::Source;
 
 /// Default experiment name.
 pub const DEFAULT_EXPERIMENT: &str = "automl";
 /// MLflow's longest param and tag values; longer ones are cut (a server refuses them).
 const MAX_PARAM_CHARS: usize = 6000;
 const MAX_TAG_CHARS: usize = 8000;
-
-/// Where a compare's data and command came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Source {
-    /// The data file, absolute.
-    pub data: PathBuf,
-    /// SHA-256 of the data file's bytes.
-    pub sha256: String,
-    /// The command line, as typed.
-    pub command: String,
-    /// HEAD of the git repository around the working directory, if any.
-    pub git_commit: Option<String>,
-    /// Whether tracked files differ from that commit (the commit alone does not say the code).
-    pub git_dirty: Option<bool>,
-    pub user: String,
-}
-
-impl Source {
-    /// Describes a run on the data file at `data`, started by `command`.
-    pub fn for_file(data: &Path, command: impl Into<String>) -> Result<Source> {
-        let bytes = std::fs::read(data).map_err(|source| Error::Io {
-            path: data.to_path_buf(),
-            source,
-        })?;
-        Ok(Source {
-            data: std::path::absolute(data).unwrap_or_else(|_| data.to_path_buf()),
-            sha256: sha256_hex(&bytes),
-            command: command.into(),
-            git_commit: git(&["rev-parse", "HEAD"]).filter(|c| c.len() == 40),
-            git_dirty: git(&["status", "--porcelain", "--untracked-files=no"])
-                .map(|changes| !changes.is_empty()),
-            user: ["USER", "LOGNAME", "USERNAME"]
-                .iter()
-                .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
-                .unwrap_or_else(|| "unknown".into()),
-        })
-    }
-}
-
-/// What `git args` prints in the working directory, trimmed; `None` outside a repository or
-/// without git.
-fn git(args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    out.status.success().then_some(text)
-}
 
 /// MLflow's run statuses that automl uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,13 +53,6 @@ impl RunStatus {
             RunStatus::Killed => "KILLED",
         }
     }
-}
-
-/// A file logged with a run, under `path` in its artifact folder.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Artifact {
-    pub path: String,
-    pub bytes: Vec<u8>,
 }
 
 /// One run, sink-independent. The parent link is added by the sink, which knows the ids.
@@ -147,15 +92,15 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Builds the runs of a finished compare. `files` are the run folder's outputs (leaderboard,
-/// profile), logged as artifacts of the parent; exported models go with the parent (the best)
-/// and with their candidate's child run.
+/// Builds the runs of a finished compare. The run's outputs are the parent's artifacts, the
+/// exported models under `model/` (the best) and with their candidate's child run.
 pub fn record(
-    board: &Leaderboard,
+    comparison: &Comparison,
+    outputs: &Artifacts,
     source: &Source,
     start_ms: i64,
-    files: &[PathBuf],
 ) -> Result<Record> {
+    let board = &comparison.leaderboard;
     let end_ms = now_ms().max(start_ms);
     let settings = &board.settings;
     let profile = &board.profile;
@@ -195,19 +140,26 @@ pub fn record(
         artifacts,
     };
 
-    // Each exported model serialised once: the best goes with the parent and its child run.
-    let exported: Vec<(&Model, Vec<Artifact>)> = board
+    // Each exported model as the run folder has it: the best goes with the parent and its
+    // child run.
+    let exported: Vec<(&crate::model::Model, Vec<Artifact>)> = comparison
         .models
         .iter()
-        .map(|model| {
+        .enumerate()
+        .map(|(i, model)| {
+            let file = outputs.model(i + 1).ok_or_else(|| {
+                Error::Internal(format!("exported model {} has no output file", i + 1))
+            })?;
             let artifacts = vec![
                 Artifact {
                     path: format!("model/{MODEL_FILE}"),
-                    bytes: model.to_bytes()?,
+                    bytes: file.bytes.clone(),
+                    model: None,
                 },
                 Artifact {
                     path: "model/MLmodel".into(),
-                    bytes: mlmodel(model).into_bytes(),
+                    bytes: mlmodel::mlmodel(model).into_bytes(),
+                    model: None,
                 },
             ];
             Ok((model, artifacts))
@@ -334,22 +286,13 @@ pub fn record(
         None => format!("No candidate scored on `{data_name}`."),
     };
     tags.push(tag("mlflow.note.content", note));
-    let mut artifacts = Vec::new();
-    // Model files are logged from memory above, under model/, not read back here.
-    for file in files {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.ends_with(".automl") {
-            continue;
-        }
-        let bytes = std::fs::read(file).map_err(|source| Error::Io {
-            path: file.clone(),
-            source,
-        })?;
-        artifacts.push(Artifact { path: name, bytes });
-    }
+    // Model files go under model/ (above), with their MLmodel.
+    let mut artifacts: Vec<Artifact> = outputs
+        .files
+        .iter()
+        .filter(|f| f.model.is_none())
+        .cloned()
+        .collect();
     if let Some((_, model)) = exported.first() {
         artifacts.extend(model.iter().cloned());
     }
@@ -395,44 +338,6 @@ fn metric_values(stats: &[(Metric, crate::leaderboard::Stat)]) -> Vec<(String, f
         .flat_map(|(m, s)| [(m.to_string(), s.mean), (format!("{m}_std"), s.std)])
         .filter(|(_, v)| v.is_finite())
         .collect()
-}
-
-/// The `MLmodel` file that lets MLflow list the model: a custom `automl` flavor pointing at
-/// the artifact, and the input signature. Every string is JSON-quoted, which YAML reads as is.
-fn mlmodel(model: &Model) -> String {
-    let q = |s: &str| serde_json::Value::from(s).to_string();
-    let inputs: Vec<serde_json::Value> = model
-        .inputs
-        .iter()
-        .map(|c| {
-            let kind = match c.kind {
-                crate::profile::Kind::Categorical | crate::profile::Kind::Text => "string",
-                crate::profile::Kind::Datetime => "datetime",
-                _ => "double",
-            };
-            serde_json::json!({"type": kind, "name": c.name, "required": true})
-        })
-        .collect();
-    let output_type = if model.classes.is_empty() {
-        "double"
-    } else {
-        "string"
-    };
-    let outputs =
-        serde_json::json!([{"type": output_type, "name": model.target, "required": true}]);
-    format!(
-        "artifact_path: model\nflavors:\n  automl:\n    model_file: {}\n    format_version: {}\n    \
-         automl_version: {}\n    algorithm: {}\n    params: {}\nsignature:\n  inputs: {}\n  \
-         outputs: {}\nutc_time_created: {}\n",
-        q(MODEL_FILE),
-        model.format_version,
-        q(&model.automl_version),
-        q(&model.algorithm),
-        q(&format_params(&model.params)),
-        q(&serde_json::Value::from(inputs).to_string()),
-        q(&outputs.to_string()),
-        q(&model.created),
-    )
 }
 
 /// A random id of `bytes` bytes as lowercase hex (32 characters for a run id).

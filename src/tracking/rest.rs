@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::{Logged, Record, Run};
-use crate::error::{Error, Result};
+use crate::error::{BoxError, Error, Result, Setting};
 
 /// Most params plus tags, and most metrics, in one `log-batch` call (MLflow's limits).
 const BATCH_TAGS: usize = 100;
@@ -38,8 +38,11 @@ impl Client {
         Ok(Client { agent, base })
     }
 
-    fn fail(&self, what: &str, reason: impl std::fmt::Display) -> Error {
-        Error::Tracking(format!("{what} on {} failed: {reason}", self.base))
+    fn fail(&self, what: &str, reason: impl Into<BoxError>) -> Error {
+        Error::Tracking {
+            message: format!("{what} on {} failed", self.base),
+            source: Some(reason.into()),
+        }
     }
 
     /// Turns a response into its JSON body, or an error carrying MLflow's message.
@@ -186,7 +189,10 @@ impl Client {
 }
 
 fn bad_uri(uri: &str, reason: &str) -> Error {
-    Error::InvalidSetting(format!("--tracking-uri '{uri}' is not usable: {reason}"))
+    Error::InvalidSetting(format!(
+        "{} '{uri}' is not usable: {reason}",
+        Setting::TrackingUri
+    ))
 }
 
 /// Checks that the server answers before a long compare starts.

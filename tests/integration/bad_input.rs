@@ -687,6 +687,18 @@ accepts!(
             rmsle.is_empty() || rmsle.parse::<f64>().is_ok_and(f64::is_nan),
             "rmsle_mean {rmsle:?}"
         );
+        // MAPE divides by the target: with zeros it is undefined, shown as inf, and said why
+        // once (the CSV keeps scikit-learn's figure).
+        let table: Vec<&str> = run.stdout.lines().filter(|l| l.contains(" ± ")).collect();
+        assert!(
+            !table.is_empty() && table.iter().all(|l| l.contains(" inf ")),
+            "{table:?}"
+        );
+        let notes = run
+            .stdout
+            .matches("MAPE is undefined (shown as inf)")
+            .count();
+        assert_eq!(notes, 1, "{}", run.stdout);
     }
 );
 

@@ -32,7 +32,7 @@ fn compare_prints_and_writes_the_leaderboard_and_profile() {
         ["rank", "model", "name", "backend", "params", "status", "error"]
     );
     assert_eq!(rows[0].last().unwrap(), "fit_seconds");
-    let candidates: usize = automl::models::for_task(automl::Task::Regression)
+    let candidates: usize = automl::algorithms::for_task(automl::Task::Regression)
         .iter()
         .filter(|a| a.in_default_sweep())
         .map(|a| a.grid().len())

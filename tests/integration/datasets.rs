@@ -7,7 +7,8 @@ use crate::common::dataset;
 fn check(file: &str, target: &str) {
     let board = Compare::new(target)
         .run_csv(dataset(file))
-        .unwrap_or_else(|e| panic!("{file}: {e}"));
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+        .leaderboard;
     let failed: Vec<String> = board
         .entries
         .iter()
@@ -79,7 +80,8 @@ fn out_of_fold_predictions_are_kept_for_residual_plots() {
             .ignore(ignore.clone())
             .export_top(0)
             .run_csv(dataset(file))
-            .unwrap();
+            .unwrap()
+            .leaderboard;
         for entry in &board.entries {
             let oof = &entry.out_of_fold;
             assert_eq!(oof.len(), rows, "{file} {}", entry.model);
@@ -105,7 +107,8 @@ fn out_of_fold_predictions_are_kept_for_residual_plots() {
             .ignore(ignore)
             .export_top(0)
             .run_csv(dataset(file))
-            .unwrap();
+            .unwrap()
+            .leaderboard;
         assert_eq!(board.entries[0].out_of_fold, again.entries[0].out_of_fold);
     }
 }

@@ -84,11 +84,12 @@ fn leaderboard(data: &str, target: &str, threads: usize) -> String {
         .num_threads(threads)
         .build()
         .unwrap();
-    let result = pool
+    let board = pool
         .install(|| Compare::new(target).export_top(0).run_csv(dataset(data)))
-        .unwrap_or_else(|e| panic!("{data}: {e}"));
+        .unwrap_or_else(|e| panic!("{data}: {e}"))
+        .leaderboard;
     let mut csv = Vec::new();
-    automl::leaderboard::write_csv(&result.entries, result.profile.target.task, &mut csv).unwrap();
+    automl::leaderboard::write_csv(&board.entries, board.profile.target.task, &mut csv).unwrap();
     let text = String::from_utf8(csv).unwrap();
     let mut out = String::new();
     for line in text.lines() {
@@ -112,7 +113,7 @@ fn default_leaderboards_are_unchanged_at_one_and_two_threads() {
 
 /// Every prediction (and class probability) of `model` on `data`, in full precision.
 fn predictions(model: &Model, data: &str) -> String {
-    let frame = automl::load::read_csv(&dataset(data), &Default::default()).unwrap();
+    let frame = automl::io::load::read_csv(&dataset(data), &Default::default()).unwrap();
     let p = model.predict(&frame).unwrap();
     let mut out = String::new();
     for (i, v) in p.values.iter().enumerate() {

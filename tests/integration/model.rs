@@ -1,7 +1,8 @@
 //! Exported models: every algorithm's saved-and-loaded artifact predicts exactly what the model
 //! in memory predicts, and damaged files are refused with their own message.
 
-use automl::models::for_task;
+use automl::algorithms::for_task;
+use automl::model::ModelFileError;
 use automl::{Compare, CsvOptions, Model, Task};
 
 use crate::common::{dataset, sha256};
@@ -9,7 +10,7 @@ use crate::common::{dataset, sha256};
 /// cars93 has missing values, numeric and categorical columns, and one categorical column
 /// (Manufacturer, 32 levels) over the one-hot cap, so every preprocessing step is saved.
 fn cars93() -> polars::prelude::DataFrame {
-    automl::load::read_csv(&dataset("cars93.csv"), &CsvOptions::default()).unwrap()
+    automl::io::load::read_csv(&dataset("cars93.csv"), &CsvOptions::default()).unwrap()
 }
 
 fn trained(id: &str) -> Model {
@@ -122,8 +123,13 @@ fn damaged_files_are_refused_with_a_reason() {
     let newline = bytes.iter().position(|&b| b == b'\n').unwrap();
     let refused = |bytes: &[u8]| match Model::from_bytes(bytes) {
         Ok(_) => panic!("accepted a damaged file"),
-        Err(e) => e,
+        Err(e) => e.to_string(),
     };
+    // The reasons are typed, for a service that wants to tell them apart.
+    assert!(matches!(
+        Model::from_bytes(&bytes[..bytes.len() - 10]),
+        Err(ModelFileError::Truncated { has, promised }) if has + 10 == promised
+    ));
 
     let truncated = refused(&bytes[..bytes.len() - 10]);
     assert!(truncated.contains("truncated"), "{truncated}");
@@ -174,8 +180,9 @@ fn save_and_load_through_a_run_folder() {
 
 #[test]
 fn importance_is_what_each_model_knows_or_permutation() {
-    use automl::models::ImportanceKind;
-    let frame = automl::load::read_csv(&dataset("diabetes.csv"), &CsvOptions::default()).unwrap();
+    use automl::algorithms::ImportanceKind;
+    let frame =
+        automl::io::load::read_csv(&dataset("diabetes.csv"), &CsvOptions::default()).unwrap();
     for (id, kind) in [
         ("ridge", ImportanceKind::StandardisedCoefficient),
         ("dt", ImportanceKind::Impurity),
@@ -183,11 +190,11 @@ fn importance_is_what_each_model_knows_or_permutation() {
         ("knn", ImportanceKind::Permutation),
         ("rf", ImportanceKind::Impurity),
     ] {
-        let board = Compare::new("progression")
+        let result = Compare::new("progression")
             .include([id])
             .run(&frame)
             .unwrap();
-        let importance = board.models[0].importance.clone().expect("an importance");
+        let importance = result.models[0].importance.clone().expect("an importance");
         assert_eq!(importance.kind, kind, "{id}");
         let names: Vec<&str> = importance
             .features

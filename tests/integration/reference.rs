@@ -15,7 +15,8 @@ fn linear_models_match_scikit_learn_on_contiguous_folds() {
         .shuffle(false)
         .include(["ols", "ridge", "lasso", "enet"])
         .run_csv(dataset("diabetes.csv"))
-        .unwrap();
+        .unwrap()
+        .leaderboard;
     let cases = [
         ("ols", "ols", ""),
         ("ridge_alpha_1", "ridge", "alpha=1"),
@@ -26,7 +27,7 @@ fn linear_models_match_scikit_learn_on_contiguous_folds() {
         let entry = board
             .entries
             .iter()
-            .find(|e| e.model == model && automl::models::format_params(&e.params) == params)
+            .find(|e| e.model == model && automl::algorithms::format_params(&e.params) == params)
             .unwrap_or_else(|| panic!("no {model} {params} in the leaderboard"));
         assert_eq!(entry.status, Status::Ok, "{model}: {:?}", entry.error);
         let expected_folds: Vec<f64> = reference[key]["cv5_contiguous_fold_rmse"]
@@ -67,7 +68,7 @@ fn classifiers_match_scikit_learn_probabilities() {
     .unwrap();
     let mut checked = 0;
     for (data, target) in [("iris", "species"), ("breast_cancer", "diagnosis")] {
-        let frame = automl::load::read_csv(
+        let frame = automl::io::load::read_csv(
             &dataset(&format!("{data}.csv")),
             &automl::CsvOptions::default(),
         )
@@ -81,7 +82,7 @@ fn classifiers_match_scikit_learn_probabilities() {
             let key = format!(
                 "{data} {} {}",
                 model.algorithm,
-                automl::models::format_params(&model.params)
+                automl::algorithms::format_params(&model.params)
             );
             let case = &reference[&key];
             assert!(case.is_object(), "no reference for {key}");

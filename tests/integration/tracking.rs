@@ -153,7 +153,8 @@ fn compare_exports_tracks_and_predicts() {
     let rows = read_csv(&predictions);
     assert_eq!(rows[0], ["prediction"]);
     assert_eq!(rows.len(), 443);
-    let frame = automl::load::read_csv(&dataset("diabetes.csv"), &CsvOptions::default()).unwrap();
+    let frame =
+        automl::io::load::read_csv(&dataset("diabetes.csv"), &CsvOptions::default()).unwrap();
     let expected = Model::load(&out).unwrap().predict(&frame).unwrap().values;
     let written: Vec<f64> = rows[1..].iter().map(|r| r[0].parse().unwrap()).collect();
     assert_eq!(bits(&written), bits(&expected));
@@ -373,7 +374,9 @@ fn runs_without_a_store_says_what_to_do() {
         .arg(scratch_dir("none").join("mlruns"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("run `automl compare` first"));
+        .stderr(predicate::str::contains(
+            "run a compare first or set --tracking-dir",
+        ));
 }
 
 /// Needs `mlflow server` at AUTOML_TEST_MLFLOW_URI; `.ci/run` starts one and runs this.

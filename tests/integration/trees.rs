@@ -4,7 +4,7 @@
 //! regression datasets.
 
 use automl::folds::{kfold, Fold};
-use automl::load::{read_csv, CsvOptions};
+use automl::io::load::{read_csv, CsvOptions};
 use automl::preprocess::{EncodingOptions, Pipeline};
 use automl::profile::{convert_columns, profile};
 use automl::table::Table;
@@ -78,11 +78,12 @@ fn our_rmse(file: &str, target: &str, ignore: &[&str], id: &str, params: &str) -
         .include([id])
         .export_top(0)
         .run_csv(dataset(file))
-        .unwrap();
+        .unwrap()
+        .leaderboard;
     let entry = board
         .entries
         .iter()
-        .find(|e| automl::models::format_params(&e.params) == params)
+        .find(|e| automl::algorithms::format_params(&e.params) == params)
         .unwrap_or_else(|| panic!("no {id} {params}"));
     assert_eq!(entry.status, Status::Ok, "{id} {params}: {:?}", entry.error);
     entry.metric(Metric::Rmse).unwrap().mean

@@ -4,8 +4,8 @@
 use ndarray::{ArrayView1, ArrayView2};
 
 use super::one_vs_rest::class_count;
-use super::{Algorithm, FittedModel, ModelResult, Params};
-use crate::profile::Task;
+use super::{Algorithm, FitError, FitResult, FittedModel, Learner, ParamError, Params};
+use crate::task::Task;
 
 pub struct Mean;
 
@@ -19,17 +19,20 @@ impl Algorithm for Mean {
     fn backend(&self) -> &'static str {
         "automl"
     }
+    fn is_baseline(&self) -> bool {
+        true
+    }
     fn grid(&self) -> Vec<Params> {
         vec![Params::new()]
     }
-    fn fit(
-        &self,
-        _: &Params,
-        _: ArrayView2<f64>,
-        y: ArrayView1<f64>,
-        _: u64,
-    ) -> ModelResult<FittedModel> {
-        let mean = y.mean().ok_or("no training rows")?;
+    fn configure(&self, _: &Params) -> Result<Box<dyn Learner>, ParamError> {
+        Ok(Box::new(Mean))
+    }
+}
+
+impl Learner for Mean {
+    fn fit(&self, _: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
+        let mean = y.mean().ok_or(FitError::NoRows)?;
         Ok(FittedModel::Constant(mean))
     }
 }
@@ -51,16 +54,19 @@ impl Algorithm for Majority {
     fn backend(&self) -> &'static str {
         "automl"
     }
+    fn is_baseline(&self) -> bool {
+        true
+    }
     fn grid(&self) -> Vec<Params> {
         vec![Params::new()]
     }
-    fn fit(
-        &self,
-        _: &Params,
-        _: ArrayView2<f64>,
-        y: ArrayView1<f64>,
-        _: u64,
-    ) -> ModelResult<FittedModel> {
+    fn configure(&self, _: &Params) -> Result<Box<dyn Learner>, ParamError> {
+        Ok(Box::new(Majority))
+    }
+}
+
+impl Learner for Majority {
+    fn fit(&self, _: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
         let mut shares = vec![0.0; class_count(y)?];
         for &c in y {
             shares[c as usize] += 1.0 / y.len() as f64;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 
 /// Strings read as missing in every column, on top of empty fields (as pandas and R do).
 pub const NULL_LITERALS: [&str; 6] = ["NA", "N/A", "NULL", "null", "NaN", "nan"];
@@ -52,16 +52,17 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
         ));
     }
     if matches!(options.separator, b'"' | b'\n' | b'\r') {
-        return Err(Error::InvalidSetting(
-            "the field separator cannot be a quote or a line break; give another with --sep".into(),
-        ));
+        return Err(Error::InvalidSetting(format!(
+            "the field separator cannot be a quote or a line break; give another with {}",
+            Setting::Separator
+        )));
     }
     if options.decimal_comma && options.separator == b',' {
-        return Err(Error::InvalidSetting(
-            "--decimal-comma needs a field separator other than ','; give it with --sep, e.g. \
-             --sep ';'"
-                .into(),
-        ));
+        return Err(Error::InvalidSetting(format!(
+            "{} needs a field separator other than ','; give it with {sep}, e.g. {sep} ';'",
+            Setting::DecimalComma,
+            sep = Setting::Separator
+        )));
     }
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
@@ -81,7 +82,10 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
         })
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|reader| reader.finish())
-        .map_err(|e| csv_error(e.to_string()))?;
+        .map_err(|e| Error::Parse {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })?;
     if frame.width() == 0 {
         return Err(csv_error("no columns found".into()));
     }

@@ -7,7 +7,12 @@ use std::str::FromStr;
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use crate::profile::Task;
+use crate::stats::mean;
+use crate::task::Task;
+
+mod classification;
+
+pub use classification::{argmax, most_probable, roc_curve, Confusion, RocCurve};
 
 /// A score of predictions against the truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -29,6 +34,24 @@ pub enum Metric {
     Mcc,
     #[serde(rename = "logloss")]
     LogLoss,
+}
+
+impl Task {
+    /// The metrics scored for the task, in leaderboard column order.
+    pub fn metrics(self) -> &'static [Metric] {
+        match self {
+            Task::Regression => &Metric::REGRESSION,
+            Task::Classification => &Metric::CLASSIFICATION,
+        }
+    }
+
+    /// The metric that ranks the leaderboard unless another is chosen.
+    pub fn default_sort(self) -> Metric {
+        match self {
+            Task::Regression => Metric::Rmse,
+            Task::Classification => Metric::Accuracy,
+        }
+    }
 }
 
 impl Metric {
@@ -164,171 +187,6 @@ impl Metric {
     }
 }
 
-/// The confusion matrix of most-probable-class predictions: `counts[true][predicted]`.
-struct Confusion {
-    counts: Vec<Vec<f64>>,
-}
-
-impl Confusion {
-    fn new(truth: &[usize], proba: ArrayView2<f64>) -> Confusion {
-        let k = proba.ncols();
-        let mut counts = vec![vec![0.0; k]; k];
-        for (&t, row) in truth.iter().zip(proba.rows()) {
-            counts[t][argmax(row.iter().copied())] += 1.0;
-        }
-        Confusion { counts }
-    }
-
-    fn total(&self) -> f64 {
-        self.counts.iter().flatten().sum()
-    }
-    fn support(&self, class: usize) -> f64 {
-        self.counts[class].iter().sum()
-    }
-    fn predicted(&self, class: usize) -> f64 {
-        self.counts.iter().map(|row| row[class]).sum()
-    }
-    fn correct(&self) -> f64 {
-        (0..self.counts.len()).map(|c| self.counts[c][c]).sum()
-    }
-
-    /// Per-class (recall, precision, F1), 0 where a denominator is 0 (scikit-learn's default).
-    fn per_class(&self, class: usize) -> (f64, f64, f64) {
-        let hit = self.counts[class][class];
-        let ratio = |a: f64, b: f64| if b == 0.0 { 0.0 } else { a / b };
-        let recall = ratio(hit, self.support(class));
-        let precision = ratio(hit, self.predicted(class));
-        (
-            recall,
-            precision,
-            ratio(2.0 * precision * recall, precision + recall),
-        )
-    }
-
-    /// Class 1's value with two classes, the support-weighted mean over classes otherwise.
-    fn averaged(&self, pick: impl Fn((f64, f64, f64)) -> f64) -> f64 {
-        let k = self.counts.len();
-        if k == 2 {
-            return pick(self.per_class(1));
-        }
-        (0..k)
-            .map(|c| pick(self.per_class(c)) * self.support(c))
-            .sum::<f64>()
-            / self.total()
-    }
-
-    fn score(&self, metric: Metric, truth: &[usize], proba: ArrayView2<f64>) -> f64 {
-        let k = self.counts.len();
-        let n = self.total();
-        match metric {
-            Metric::Accuracy => self.correct() / n,
-            Metric::Recall => self.averaged(|(r, _, _)| r),
-            Metric::Precision => self.averaged(|(_, p, _)| p),
-            Metric::F1 => self.averaged(|(_, _, f)| f),
-            Metric::Kappa => {
-                let observed = self.correct() / n;
-                let expected: f64 = (0..k)
-                    .map(|c| self.support(c) * self.predicted(c))
-                    .sum::<f64>()
-                    / (n * n);
-                if expected == 1.0 {
-                    f64::NAN
-                } else {
-                    (observed - expected) / (1.0 - expected)
-                }
-            }
-            Metric::Mcc => {
-                // scikit-learn's multiclass form (Gorodkin's R_K); 0 when undefined.
-                let (c, s) = (self.correct(), n);
-                let (mut tp, mut tt, mut pp) = (0.0, 0.0, 0.0);
-                for class in 0..k {
-                    let (t, p) = (self.support(class), self.predicted(class));
-                    tp += t * p;
-                    tt += t * t;
-                    pp += p * p;
-                }
-                let denominator = ((s * s - pp) * (s * s - tt)).sqrt();
-                if denominator == 0.0 {
-                    0.0
-                } else {
-                    (c * s - tp) / denominator
-                }
-            }
-            Metric::LogLoss => {
-                let eps = f64::EPSILON;
-                mean(truth.iter().zip(proba.rows()).map(|(&t, row)| {
-                    let sum: f64 = row.iter().sum();
-                    -(row[t] / sum).clamp(eps, 1.0 - eps).ln()
-                }))
-            }
-            Metric::Auc if k == 2 => auc(truth.iter().map(|&t| t == 1), proba.column(1).iter()),
-            Metric::Auc => {
-                (0..k)
-                    .map(|c| {
-                        auc(truth.iter().map(|&t| t == c), proba.column(c).iter()) * self.support(c)
-                    })
-                    .sum::<f64>()
-                    / n
-            }
-            _ => f64::NAN,
-        }
-    }
-}
-
-/// Each row's most probable class index (the first on a tie), as `f64`.
-pub fn most_probable(proba: ArrayView2<f64>) -> Vec<f64> {
-    proba
-        .rows()
-        .into_iter()
-        .map(|row| argmax(row.iter().copied()) as f64)
-        .collect()
-}
-
-/// The index of the largest value, the first on a tie.
-pub fn argmax(values: impl Iterator<Item = f64>) -> usize {
-    let mut best = (0, f64::NEG_INFINITY);
-    for (i, v) in values.enumerate() {
-        if v > best.1 {
-            best = (i, v);
-        }
-    }
-    best.0
-}
-
-/// Area under the ROC curve of `scores` for the `positive` rows: the probability that a random
-/// positive scores above a random negative, ties counting half (Mann-Whitney). NaN when one
-/// side is empty.
-fn auc<'a>(positive: impl Iterator<Item = bool>, scores: impl Iterator<Item = &'a f64>) -> f64 {
-    let mut pairs: Vec<(f64, bool)> = scores.copied().zip(positive).collect();
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (mut rank_sum, mut positives) = (0.0, 0.0);
-    let mut start = 0;
-    while start < pairs.len() {
-        let mut end = start + 1;
-        while end < pairs.len() && pairs[end].0 == pairs[start].0 {
-            end += 1;
-        }
-        let average_rank = (start + end + 1) as f64 / 2.0;
-        for pair in &pairs[start..end] {
-            if pair.1 {
-                rank_sum += average_rank;
-                positives += 1.0;
-            }
-        }
-        start = end;
-    }
-    let negatives = pairs.len() as f64 - positives;
-    if positives == 0.0 || negatives == 0.0 {
-        return f64::NAN;
-    }
-    (rank_sum - positives * (positives + 1.0) / 2.0) / (positives * negatives)
-}
-
-fn mean(values: impl Iterator<Item = f64>) -> f64 {
-    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
-    sum / n as f64
-}
-
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.name())
@@ -354,7 +212,7 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    const REFERENCE: &str = include_str!("../tests/data/regression_metrics.json");
+    const REFERENCE: &str = include_str!("../../tests/data/regression_metrics.json");
 
     fn floats(v: &Value) -> Vec<f64> {
         v.as_array()
@@ -403,7 +261,7 @@ mod tests {
     #[test]
     fn classification_metrics_match_scikit_learn() {
         let case: Value =
-            serde_json::from_str(include_str!("../tests/data/classification_metrics.json"))
+            serde_json::from_str(include_str!("../../tests/data/classification_metrics.json"))
                 .unwrap();
         let truth: Vec<usize> = floats(&case["y_true"])
             .iter()
@@ -468,14 +326,6 @@ mod tests {
                 "{metric}: got {got}, expected {want}"
             );
         }
-    }
-
-    #[test]
-    fn auc_counts_ties_as_half_and_is_nan_for_one_class() {
-        let scores = [0.1, 0.4, 0.4, 0.8];
-        let positive = [false, false, true, true];
-        assert_eq!(auc(positive.into_iter(), scores.iter()), 0.875);
-        assert!(auc([true, true].into_iter(), [0.1, 0.2].iter()).is_nan());
     }
 
     #[test]

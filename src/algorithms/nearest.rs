@@ -9,7 +9,8 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{grid, int, ints, texts, Algorithm, FittedModel, ModelResult, Params};
+use super::params::{choice, grid, int, ints, texts};
+use super::{Algorithm, FitError, FitResult, FittedModel, Learner, ParamError, Params};
 
 /// Exact neighbour search above this many training rows costs more than the rest of the sweep
 /// together: k-NN is skipped there.
@@ -18,6 +19,12 @@ pub const KNN_MAX_ROWS: usize = 50_000;
 const BLOCK_ENTRIES: usize = 1 << 22;
 
 pub struct Knn;
+
+/// A checked setting: neighbours averaged, and whether by inverse distance.
+struct KnnFit {
+    k: usize,
+    by_distance: bool,
+}
 
 /// The training rows and targets: predicting searches them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,10 +55,6 @@ impl Algorithm for Knn {
     fn needs_scaling(&self) -> bool {
         true
     }
-    /// Searching the validation rows (a quarter as many) among the training rows.
-    fn cost(&self, _: &Params, rows: usize, cols: usize) -> f64 {
-        (rows * rows / 4 * cols) as f64
-    }
     fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
         (rows > KNN_MAX_ROWS).then(|| {
             format!(
@@ -59,38 +62,40 @@ impl Algorithm for Knn {
             )
         })
     }
-    fn fit(
-        &self,
-        params: &Params,
-        x: ArrayView2<f64>,
-        y: ArrayView1<f64>,
-        _: u64,
-    ) -> ModelResult<FittedModel> {
+    fn configure(&self, params: &Params) -> Result<Box<dyn Learner>, ParamError> {
+        Ok(Box::new(KnnFit {
+            k: int(params, "k")?,
+            by_distance: choice(params, "weights", &["uniform", "distance"])? == 1,
+        }))
+    }
+}
+
+impl Learner for KnnFit {
+    fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
         if x.nrows() == 0 {
-            return Err("no training rows".into());
+            return Err(FitError::NoRows);
         }
-        let by_distance = match params.get("weights").map(|p| p.to_string()).as_deref() {
-            Some("distance") => true,
-            Some("uniform") | None => false,
-            Some(other) => return Err(format!("unknown weights '{other}'")),
-        };
         Ok(FittedModel::Knn(Box::new(FittedKnn {
             x: x.to_owned(),
             y: y.to_vec(),
-            k: int(params, "k")?.clamp(1, x.nrows()),
-            by_distance,
+            k: self.k.clamp(1, x.nrows()),
+            by_distance: self.by_distance,
         })))
+    }
+    /// Searching the validation rows (a quarter as many) among the training rows.
+    fn cost(&self, rows: usize, cols: usize) -> f64 {
+        (rows * rows / 4 * cols) as f64
     }
 }
 
 impl FittedKnn {
-    pub fn predict(&self, x: ArrayView2<f64>) -> ModelResult<Vec<f64>> {
+    pub fn predict(&self, x: ArrayView2<f64>) -> FitResult<Vec<f64>> {
         if x.ncols() != self.x.ncols() {
-            return Err(format!(
+            return Err(FitError::Shape(format!(
                 "rows have {} features, the model {}",
                 x.ncols(),
                 self.x.ncols()
-            ));
+            )));
         }
         let norms: Array1<f64> = self.x.rows().into_iter().map(|r| r.dot(&r)).collect();
         let block = (BLOCK_ENTRIES / self.x.nrows().max(1)).max(1);

@@ -8,8 +8,8 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
-use super::{Algorithm, FittedModel, ModelResult, Params};
-use crate::profile::Task;
+use super::{Algorithm, FitError, FitResult, FittedModel, Learner, ParamError, Params};
+use crate::task::Task;
 
 /// A classifier made of one `binary` probability model per class.
 pub struct OneVsRest<A> {
@@ -46,19 +46,23 @@ impl<A: Algorithm> Algorithm for OneVsRest<A> {
     fn staged_param(&self) -> Option<&'static str> {
         self.binary.staged_param()
     }
-    fn cost(&self, params: &Params, rows: usize, cols: usize) -> f64 {
-        self.binary.cost(params, rows, cols)
-    }
     fn skip_reason(&self, rows: usize, cols: usize) -> Option<String> {
         self.binary.skip_reason(rows, cols)
     }
-    fn fit(
-        &self,
-        params: &Params,
-        x: ArrayView2<f64>,
-        y: ArrayView1<f64>,
-        seed: u64,
-    ) -> ModelResult<FittedModel> {
+    fn configure(&self, params: &Params) -> Result<Box<dyn Learner>, ParamError> {
+        Ok(Box::new(OneVsRestFit {
+            binary: self.binary.configure(params)?,
+        }))
+    }
+}
+
+/// A checked setting: the two-class model's.
+struct OneVsRestFit {
+    binary: Box<dyn Learner>,
+}
+
+impl Learner for OneVsRestFit {
+    fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, seed: u64) -> FitResult<FittedModel> {
         let classes = class_count(y)?;
         let fitted: Vec<usize> = if classes == 2 {
             vec![1]
@@ -69,19 +73,25 @@ impl<A: Algorithm> Algorithm for OneVsRest<A> {
             .into_iter()
             .map(|class| {
                 let indicator: Array1<f64> = y.mapv(|c| f64::from(c as usize == class));
-                self.binary.fit(params, x, indicator.view(), seed)
+                self.binary.fit(x, indicator.view(), seed)
             })
-            .collect::<ModelResult<Vec<_>>>()
+            .collect::<FitResult<Vec<_>>>()
             .map(FittedModel::OneVsRest)
+    }
+    fn cost(&self, rows: usize, cols: usize) -> f64 {
+        self.binary.cost(rows, cols)
+    }
+    fn stages(&self) -> Option<usize> {
+        self.binary.stages()
     }
 }
 
 /// The number of classes of class indices `y`: one more than the largest, each one present.
-pub(super) fn class_count(y: ArrayView1<f64>) -> ModelResult<usize> {
+pub(super) fn class_count(y: ArrayView1<f64>) -> FitResult<usize> {
     let mut seen: Vec<bool> = Vec::new();
     for &c in y {
         if c < 0.0 || c.fract() != 0.0 {
-            return Err(format!("{c} is not a class index"));
+            return Err(FitError::Classes(format!("{c} is not a class index")));
         }
         let c = c as usize;
         if c >= seen.len() {
@@ -90,19 +100,23 @@ pub(super) fn class_count(y: ArrayView1<f64>) -> ModelResult<usize> {
         seen[c] = true;
     }
     match seen.iter().position(|s| !s) {
-        _ if seen.len() < 2 => Err("the training rows hold fewer than two classes".into()),
-        Some(missing) => Err(format!("class {missing} is absent from the training rows")),
+        _ if seen.len() < 2 => Err(FitError::Classes(
+            "the training rows hold fewer than two classes".into(),
+        )),
+        Some(missing) => Err(FitError::Classes(format!(
+            "class {missing} is absent from the training rows"
+        ))),
         None => Ok(seen.len()),
     }
 }
 
 /// Class probabilities from the classes' models: each model's output clipped to [0, 1], rows
 /// normalised to sum 1 (a row where every model says 0 gets equal shares).
-pub(super) fn proba(models: &[FittedModel], x: ArrayView2<f64>) -> ModelResult<Array2<f64>> {
+pub(super) fn proba(models: &[FittedModel], x: ArrayView2<f64>) -> FitResult<Array2<f64>> {
     let outputs: Vec<Vec<f64>> = models
         .iter()
         .map(|m| m.predict(x))
-        .collect::<ModelResult<_>>()?;
+        .collect::<FitResult<_>>()?;
     let clip = |p: f64| if p.is_nan() { p } else { p.clamp(0.0, 1.0) };
     if let [positive] = &outputs[..] {
         return Ok(Array2::from_shape_fn((x.nrows(), 2), |(r, c)| {

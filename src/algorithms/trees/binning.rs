@@ -1,0 +1,160 @@
+//! Binning: each feature cut once into at most [`MAX_BINS`] levels at quantiles of the training
+//! rows, and the training rows as one-byte bin codes.
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+/// Most bins per feature (codes are one byte).
+pub(super) const MAX_BINS: usize = 256;
+/// Bin edges are cut from at most this many (evenly spaced) training rows.
+const BIN_SAMPLE_ROWS: usize = 200_000;
+
+/// Training features as bin codes.
+pub(super) struct Binned {
+    pub(super) cols: usize,
+    /// Row-major: row `r`'s codes are `codes[r * cols..(r + 1) * cols]`.
+    pub(super) codes: Vec<u8>,
+    /// Per feature, ascending: bin `b` holds the values `<= thresholds[b]` (and above the
+    /// previous threshold); the last bin holds the rest, and missing values.
+    pub(super) thresholds: Vec<Vec<f64>>,
+    /// Per feature, its most frequent bin (0 of a one-hot column): histograms skip it and take
+    /// its sums as the node's minus the other bins'.
+    pub(super) modes: Vec<u8>,
+}
+
+impl Binned {
+    pub(super) fn new(x: ArrayView2<f64>) -> Binned {
+        let (rows, cols) = x.dim();
+        let step = rows.div_ceil(BIN_SAMPLE_ROWS).max(1);
+        let thresholds: Vec<Vec<f64>> = (0..cols)
+            .into_par_iter()
+            .map(|f| {
+                let mut sample: Vec<f64> = x
+                    .column(f)
+                    .iter()
+                    .step_by(step)
+                    .copied()
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                sample.sort_unstable_by(f64::total_cmp);
+                cut_points(&sample)
+            })
+            .collect();
+        let mut codes = vec![0u8; rows * cols];
+        if cols > 0 {
+            codes.par_chunks_mut(cols).enumerate().for_each(|(r, out)| {
+                for ((code, &v), cuts) in out.iter_mut().zip(x.row(r)).zip(&thresholds) {
+                    *code = bin_of(cuts, v);
+                }
+            });
+        }
+        let mut counts = vec![[0u32; MAX_BINS]; cols];
+        for row in codes.chunks_exact(cols.max(1)) {
+            for (count, &code) in counts.iter_mut().zip(row) {
+                count[code as usize] += 1;
+            }
+        }
+        let modes = counts
+            .iter()
+            .map(|count| {
+                (0..MAX_BINS)
+                    .max_by_key(|&b| (count[b], std::cmp::Reverse(b)))
+                    .unwrap_or(0) as u8
+            })
+            .collect();
+        Binned {
+            cols,
+            codes,
+            thresholds,
+            modes,
+        }
+    }
+
+    pub(super) fn code(&self, row: u32, feature: usize) -> u8 {
+        self.codes[row as usize * self.cols + feature]
+    }
+
+    pub(super) fn bins(&self, feature: usize) -> usize {
+        self.thresholds[feature].len() + 1
+    }
+}
+
+/// The bin of value `v` under thresholds `cuts`: how many thresholds lie below it.
+fn bin_of(cuts: &[f64], v: f64) -> u8 {
+    if v.is_nan() {
+        cuts.len() as u8
+    } else {
+        cuts.partition_point(|&t| t < v) as u8
+    }
+}
+
+/// Thresholds between the distinct values of `sorted`: all of them when there are at most
+/// [`MAX_BINS`] distinct values, else after the values where each successive 1/256th of the
+/// rows is reached.
+fn cut_points(sorted: &[f64]) -> Vec<f64> {
+    let mut distinct: Vec<(f64, usize)> = Vec::new();
+    for &v in sorted {
+        match distinct.last_mut() {
+            Some((last, count)) if *last == v => *count += 1,
+            _ => distinct.push((v, 1)),
+        }
+    }
+    let n = sorted.len();
+    let mut cuts = Vec::new();
+    let mut seen = 0;
+    for pair in distinct.windows(2) {
+        let ((a, count), (b, _)) = (pair[0], pair[1]);
+        seen += count;
+        if distinct.len() <= MAX_BINS || seen * MAX_BINS >= (cuts.len() + 1) * n {
+            cuts.push(midpoint(a, b));
+        }
+    }
+    cuts
+}
+
+/// A threshold `t` with `a <= t < b` (computed without overflow near the largest floats).
+fn midpoint(a: f64, b: f64) -> f64 {
+    let t = a / 2.0 + b / 2.0;
+    if t >= a && t < b {
+        t
+    } else {
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_points_separate_distinct_values_and_cap_the_bins() {
+        assert_eq!(cut_points(&[1.0, 1.0, 2.0, 4.0]), vec![1.5, 3.0]);
+        assert!(cut_points(&[5.0, 5.0]).is_empty());
+        let many: Vec<f64> = (0..10_000).map(f64::from).collect();
+        let cuts = cut_points(&many);
+        assert_eq!(cuts.len(), MAX_BINS - 1);
+        assert!(cuts.windows(2).all(|w| w[0] < w[1]));
+        // Roughly equal rows per bin.
+        assert!((cuts[0] - 39.0).abs() < 1.0, "{}", cuts[0]);
+        let huge = cut_points(&[f64::MAX / 2.0, f64::MAX]);
+        assert!(huge[0].is_finite() && huge[0] >= f64::MAX / 2.0);
+    }
+
+    #[test]
+    fn codes_agree_with_thresholds() {
+        let cuts = [1.5, 3.0];
+        for (v, bin) in [
+            (0.0, 0),
+            (1.5, 0),
+            (2.0, 1),
+            (3.0, 1),
+            (3.5, 2),
+            (f64::NAN, 2),
+        ] {
+            assert_eq!(bin_of(&cuts, v), bin, "{v}");
+            // Prediction's rule: `v <= threshold` goes left.
+            let left_of_first = v <= cuts[0];
+            assert_eq!(left_of_first, bin == 0, "{v}");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Gradient boosting: depth-limited trees fitted one after another to the gradients of squared
+//! or log loss.
+
+use ndarray::{ArrayView1, ArrayView2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::binning::Binned;
+use super::grow::{grow, Growth};
+use super::predict::{normalised, Combine, Ensemble};
+use crate::algorithms::{FitError, FitResult};
+
+/// Gradient boosting of depth-limited trees on all rows, squared loss or (`log_loss`, targets
+/// 0/1) log loss.
+pub(super) fn fit_boosting(
+    x: ArrayView2<f64>,
+    y: ArrayView1<f64>,
+    iterations: usize,
+    growth: &Growth,
+    log_loss: bool,
+    seed: u64,
+) -> FitResult<Ensemble> {
+    let rows = x.nrows();
+    if rows == 0 {
+        return Err(FitError::NoRows);
+    }
+    let bins = Binned::new(x);
+    let mean = y.sum() / rows as f64;
+    let base = if log_loss {
+        let p = mean.clamp(1e-12, 1.0 - 1e-12);
+        (p / (1.0 - p)).ln()
+    } else {
+        mean
+    };
+    let mut raw = vec![base; rows];
+    let (mut grad, mut hess) = (vec![0.0; rows], vec![1.0; rows]);
+    let mut sample: Vec<u32> = (0..rows as u32).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut trees = Vec::with_capacity(iterations);
+    let mut gains = vec![0.0; x.ncols()];
+    for _ in 0..iterations {
+        // Each tree starts from the rows in order (the last one left them grouped by leaf).
+        for (i, r) in sample.iter_mut().enumerate() {
+            *r = i as u32;
+        }
+        for r in 0..rows {
+            if log_loss {
+                let p = 1.0 / (1.0 + (-raw[r]).exp());
+                grad[r] = y[r] - p;
+                hess[r] = (p * (1.0 - p)).max(1e-16);
+            } else {
+                grad[r] = y[r] - raw[r];
+            }
+        }
+        let grown = grow(&bins, &grad, &hess, growth, &mut rng, &mut sample);
+        for &(leaf, start, end) in &grown.leaves {
+            let value = grown.tree.value[leaf as usize];
+            for &r in &sample[start..end] {
+                raw[r as usize] += value;
+            }
+        }
+        for (total, g) in gains.iter_mut().zip(&grown.gains) {
+            *total += g;
+        }
+        trees.push(grown.tree);
+    }
+    Ok(Ensemble {
+        combine: if log_loss {
+            Combine::Logistic
+        } else {
+            Combine::Sum
+        },
+        base,
+        trees,
+        importance: normalised(gains),
+    })
+}

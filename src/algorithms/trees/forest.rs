@@ -1,0 +1,62 @@
+//! Forests: a random forest, extra trees or (one tree) a decision tree, trees grown in parallel
+//! each from its own random stream.
+
+use ndarray::{ArrayView1, ArrayView2};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::binning::Binned;
+use super::grow::{grow, Grown, Growth};
+use super::predict::{normalised, Combine, Ensemble};
+use crate::algorithms::{FitError, FitResult};
+
+/// A random forest (each tree on a bootstrap sample) or extra trees (each on all rows); with
+/// one tree, a decision tree.
+pub(super) fn fit_forest(
+    x: ArrayView2<f64>,
+    y: ArrayView1<f64>,
+    trees: usize,
+    bootstrap: bool,
+    growth: &Growth,
+    seed: u64,
+) -> FitResult<Ensemble> {
+    let rows = x.nrows();
+    if rows == 0 {
+        return Err(FitError::NoRows);
+    }
+    let bins = Binned::new(x);
+    let grad = y.to_vec();
+    let hess = vec![1.0; rows];
+    let grown: Vec<Grown> = (0..trees)
+        .into_par_iter()
+        .map(|t| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(t as u64);
+            let mut sample: Vec<u32> = if bootstrap {
+                let mut sample: Vec<u32> =
+                    (0..rows).map(|_| rng.gen_range(0..rows as u32)).collect();
+                // Ascending rows read memory forward.
+                sample.sort_unstable();
+                sample
+            } else {
+                (0..rows as u32).collect()
+            };
+            grow(&bins, &grad, &hess, growth, &mut rng, &mut sample)
+        })
+        .collect();
+    let mut gains = vec![0.0; x.ncols()];
+    let mut trees = Vec::with_capacity(grown.len());
+    for g in grown {
+        for (total, tree_gains) in gains.iter_mut().zip(normalised(g.gains)) {
+            *total += tree_gains;
+        }
+        trees.push(g.tree);
+    }
+    Ok(Ensemble {
+        combine: Combine::Mean,
+        base: 0.0,
+        trees,
+        importance: normalised(gains),
+    })
+}

@@ -1,0 +1,259 @@
+//! Growing one tree: depth first from the root, each node's candidate features drawn, its
+//! histogram summed or had by subtraction, and its rows partitioned at the best split.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::binning::Binned;
+use super::histogram::{self, Histogram, Pool, Sums};
+use super::predict::Tree;
+use super::split::SplitFinder;
+
+/// How a tree grows.
+#[derive(Debug, Clone)]
+pub(super) struct Growth {
+    pub(super) max_depth: usize,
+    pub(super) min_samples_leaf: u32,
+    /// Features tried per split (drawn at each node when fewer than all).
+    pub(super) max_features: usize,
+    /// Extra trees: one random threshold per feature tried, instead of the best one.
+    pub(super) random_splits: bool,
+    /// L2 penalty on leaf values (0: a leaf is its rows' mean target).
+    pub(super) lambda: f64,
+    pub(super) min_hessian: f64,
+    /// Leaf values are multiplied by this (boosting's learning rate).
+    pub(super) shrink: f64,
+}
+
+/// A grown tree, its split gains per feature, and its leaves' ranges of the (reordered) rows.
+pub(super) struct Grown {
+    pub(super) tree: Tree,
+    pub(super) gains: Vec<f64>,
+    pub(super) leaves: Vec<(u32, usize, usize)>,
+}
+
+/// Grows one tree over the sample `rows` (indices into `bins`, ascending, repeats allowed),
+/// partitioning `rows` so that each leaf's rows are a contiguous range.
+pub(super) fn grow(
+    bins: &Binned,
+    grad: &[f64],
+    hess: &[f64],
+    growth: &Growth,
+    rng: &mut ChaCha8Rng,
+    rows: &mut [u32],
+) -> Grown {
+    let mut policy = NodePolicy::new(bins, growth);
+    let mut finder = SplitFinder::new(bins, growth, grad, hess);
+    let mut pool = Pool::new(policy.tried);
+    // The histogram of the last node searched with one: a split's children subtract from it.
+    let mut histogram = pool.take();
+    let mut tree = Tree::default();
+    let mut gains = vec![0.0; bins.cols];
+    let mut leaves = Vec::new();
+    let mut total = Sums::default();
+    for &r in rows.iter() {
+        total.add(grad[r as usize], hess[r as usize]);
+    }
+    let mut right_rows = Vec::new();
+    let mut stack = vec![Pending {
+        node: tree.push_leaf(),
+        start: 0,
+        end: rows.len(),
+        depth: 0,
+        sums: total,
+        histogram: None,
+    }];
+    while let Some(p) = stack.pop() {
+        let at = p.node as usize;
+        let split = if p.depth < growth.max_depth && p.sums.n >= 2 * growth.min_samples_leaf {
+            let node_rows = &rows[p.start..p.end];
+            let use_histogram = policy.sample(rng, node_rows.len());
+            match p.histogram {
+                Some(known) if use_histogram => pool.put(std::mem::replace(&mut histogram, known)),
+                known => {
+                    pool.recycle(known);
+                    if use_histogram {
+                        histogram.fill(bins, policy.features(), node_rows, grad, hess, p.sums);
+                    }
+                }
+            }
+            let node_histogram = use_histogram.then_some(&histogram);
+            finder.best(policy.features(), node_histogram, node_rows, p.sums, rng)
+        } else {
+            pool.recycle(p.histogram);
+            None
+        };
+        let Some(split) = split else {
+            tree.value[at] = growth.shrink * p.sums.g / (p.sums.h + growth.lambda);
+            leaves.push((p.node, p.start, p.end));
+            continue;
+        };
+        let mid = p.start
+            + partition(&mut rows[p.start..p.end], &mut right_rows, |r| {
+                bins.code(r, split.feature) <= split.bin
+            });
+        let right_sums = p.sums.minus(split.left);
+        let (left_histogram, right_histogram) = child_histograms(
+            &policy,
+            &mut pool,
+            &mut histogram,
+            (&rows[p.start..mid], split.left),
+            (&rows[mid..p.end], right_sums),
+            grad,
+            hess,
+        );
+        let left = tree.push_leaf();
+        tree.push_leaf();
+        tree.feature[at] = split.feature as u32;
+        tree.value[at] = bins.thresholds[split.feature][split.bin as usize];
+        tree.left[at] = left;
+        gains[split.feature] += split.gain;
+        stack.push(Pending {
+            node: left + 1,
+            start: mid,
+            end: p.end,
+            depth: p.depth + 1,
+            sums: right_sums,
+            histogram: right_histogram,
+        });
+        stack.push(Pending {
+            node: left,
+            start: p.start,
+            end: mid,
+            depth: p.depth + 1,
+            sums: split.left,
+            histogram: left_histogram,
+        });
+    }
+    Grown {
+        tree,
+        gains,
+        leaves,
+    }
+}
+
+/// A node waiting to be split: its range of the rows, and its histogram when it was had by
+/// subtraction.
+struct Pending {
+    node: u32,
+    start: usize,
+    end: usize,
+    depth: usize,
+    sums: Sums,
+    histogram: Option<Histogram>,
+}
+
+/// Per-node choices of one tree, kept apart from the split search: which features a node
+/// tries, and whether it sums a histogram or has one by subtraction.
+struct NodePolicy<'a> {
+    bins: &'a Binned,
+    /// Candidate features; the first `tried` are this node's when sampling.
+    features: Vec<usize>,
+    tried: usize,
+    /// Extra trees' random splits read no histogram.
+    random: bool,
+    /// Nodes with at least this many rows use histograms (the candidates' mean bin count).
+    histogram_rows: usize,
+    /// All features are candidates at every node, and splits are the best ones: a child's
+    /// histogram is its parent's minus its sibling's, so only the smaller child is summed.
+    subtract: bool,
+}
+
+impl<'a> NodePolicy<'a> {
+    fn new(bins: &'a Binned, growth: &Growth) -> NodePolicy<'a> {
+        NodePolicy {
+            bins,
+            features: (0..bins.cols).collect(),
+            tried: growth.max_features.min(bins.cols),
+            random: growth.random_splits,
+            histogram_rows: (0..bins.cols).map(|f| bins.bins(f)).sum::<usize>() / bins.cols.max(1),
+            subtract: growth.max_features >= bins.cols && !growth.random_splits,
+        }
+    }
+
+    /// Draws a node's features when it tries fewer than all (a partial Fisher-Yates shuffle:
+    /// the first `tried` of `features`), and says whether the node, of `rows` rows, uses a
+    /// histogram: not for random splits, else with at least as many rows as its features' mean
+    /// bin count.
+    fn sample(&mut self, rng: &mut ChaCha8Rng, rows: usize) -> bool {
+        let cols = self.bins.cols;
+        let tried = self.tried;
+        if tried < cols {
+            for i in 0..tried {
+                let j = rng.gen_range(i..cols);
+                self.features.swap(i, j);
+            }
+        }
+        let mean_bins = self.features[..tried]
+            .iter()
+            .map(|&f| self.bins.bins(f))
+            .sum::<usize>()
+            / tried.max(1);
+        !self.random && rows >= mean_bins
+    }
+
+    /// The features the current node tries.
+    fn features(&self) -> &[usize] {
+        &self.features[..self.tried]
+    }
+}
+
+/// The histograms of a split node's children that will use one, when the larger child will:
+/// by subtraction from the node's `parent` histogram (see [`histogram::children`]).
+fn child_histograms(
+    policy: &NodePolicy,
+    pool: &mut Pool,
+    parent: &mut Histogram,
+    (left, left_sums): (&[u32], Sums),
+    (right, right_sums): (&[u32], Sums),
+    grad: &[f64],
+    hess: &[f64],
+) -> (Option<Histogram>, Option<Histogram>) {
+    let (small, small_sums, large) = if left.len() <= right.len() {
+        (left, left_sums, right)
+    } else {
+        (right, right_sums, left)
+    };
+    if !policy.subtract || large.len() < policy.histogram_rows {
+        return (None, None);
+    }
+    let (small_histogram, large_histogram) = histogram::children(
+        policy.bins,
+        policy.features(),
+        pool,
+        parent,
+        (small, small_sums),
+        grad,
+        hess,
+    );
+    let small_histogram = if small.len() >= policy.histogram_rows {
+        Some(small_histogram)
+    } else {
+        pool.put(small_histogram);
+        None
+    };
+    if left.len() <= right.len() {
+        (small_histogram, Some(large_histogram))
+    } else {
+        (Some(large_histogram), small_histogram)
+    }
+}
+
+/// Moves the rows where `goes_left` holds to the front, keeping the order on both sides (rows
+/// ascending stay ascending, so a node's reads of codes and gradients run forward through
+/// memory); returns how many there are. `right` is scratch space.
+fn partition(rows: &mut [u32], right: &mut Vec<u32>, goes_left: impl Fn(u32) -> bool) -> usize {
+    right.clear();
+    let mut mid = 0;
+    for i in 0..rows.len() {
+        let r = rows[i];
+        if goes_left(r) {
+            rows[mid] = r;
+            mid += 1;
+        } else {
+            right.push(r);
+        }
+    }
+    rows[mid..].copy_from_slice(right);
+    mid
+}

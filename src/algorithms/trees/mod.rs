@@ -1,0 +1,370 @@
+//! Our own backend: histogram trees. A fit bins each feature once into at most 256 levels
+//! (cut at quantiles of the training rows) and grows trees on the one-byte bin codes; the trees
+//! keep real-valued thresholds, so a fitted model predicts raw feature rows and saving it writes
+//! plain numbers. One learner grows the decision tree, the random forest and extra trees (the
+//! trees of a forest in parallel, each from its own seed, so the result does not depend on the
+//! thread count) and gradient boosting (squared or log loss, Newton leaves with an L2 penalty).
+//!
+//! A node's split search sums gradients per bin of every candidate feature in one pass over the
+//! node's rows (a row's codes are adjacent in memory); nodes with fewer rows than bins sort
+//! only the bins their rows have instead of clearing whole histograms.
+//!
+//! The parts, split as scikit-learn splits `_hist_gradient_boosting`: `binning` (bin codes),
+//! `histogram` (per-bin sums), `split` (a node's best split), `grow` (one tree), `predict`
+//! (fitted trees and ensembles), `forest` and `boosting` (the fitting loops); this file holds
+//! the three algorithms.
+
+mod binning;
+mod boosting;
+mod forest;
+mod grow;
+mod histogram;
+mod predict;
+mod split;
+
+use ndarray::{ArrayView1, ArrayView2};
+
+use super::params::{float_where, floats, grid, int, ints, optional_int, texts};
+use super::{row_limit, Algorithm, FitResult, FittedModel, Learner, ParamError, Params};
+use boosting::fit_boosting;
+use forest::fit_forest;
+use grow::Growth;
+pub use predict::Ensemble;
+
+/// Trees in each forest.
+const FOREST_TREES: i64 = 100;
+/// Forests of fully grown trees cost (and hold) about a leaf per training row per tree: above
+/// this many training rows they are skipped (gradient boosting's depth-limited trees are not).
+pub const FOREST_MAX_ROWS: usize = 50_000;
+/// Boosting's L2 penalty on leaf values and least hessian per leaf (xgboost's defaults).
+const BOOST_LAMBDA: f64 = 1.0;
+const BOOST_MIN_HESSIAN: f64 = 1.0;
+const BACKEND: &str = "automl";
+
+fn boxed(ensemble: Ensemble) -> FittedModel {
+    FittedModel::Trees(Box::new(ensemble))
+}
+
+/// Features tried per split: a fraction of the columns, at least one.
+fn features_per_split(fraction: f64, cols: usize) -> usize {
+    ((fraction * cols as f64).round() as usize).clamp(1, cols.max(1))
+}
+
+fn min_samples_leaf(params: &Params) -> Result<u32, ParamError> {
+    Ok(int(params, "min_samples_leaf")?.clamp(1, u32::MAX as usize) as u32)
+}
+
+/// A single regression tree on all rows and features, best splits.
+pub struct DecisionTree;
+
+/// Random forest (bootstrap samples, best splits) or extra trees (no bootstrap, random splits).
+pub struct Forest {
+    pub extra: bool,
+}
+
+/// Gradient boosting with squared loss (regression) or log loss (a two-class probability model,
+/// used one-vs-rest).
+pub struct GradientBoosting {
+    log_loss: bool,
+}
+
+impl GradientBoosting {
+    pub const REGRESSION: GradientBoosting = GradientBoosting { log_loss: false };
+    pub const CLASSIFICATION: GradientBoosting = GradientBoosting { log_loss: true };
+}
+
+/// A decision tree's checked setting.
+struct TreeFit {
+    max_depth: usize,
+    min_samples_leaf: u32,
+}
+
+/// A forest's checked setting.
+struct ForestFit {
+    extra: bool,
+    trees: usize,
+    /// Share of the features tried per split.
+    max_features: f64,
+    min_samples_leaf: u32,
+}
+
+/// Gradient boosting's checked setting.
+struct BoostingFit {
+    log_loss: bool,
+    iterations: usize,
+    learning_rate: f64,
+    max_depth: usize,
+}
+
+impl Algorithm for DecisionTree {
+    fn id(&self) -> &'static str {
+        "dt"
+    }
+    fn name(&self) -> &'static str {
+        "Decision tree"
+    }
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+    fn grid(&self) -> Vec<Params> {
+        let mut depths = ints(&[4, 8]);
+        depths.extend(texts(&["none"]));
+        grid(&[("max_depth", depths), ("min_samples_leaf", ints(&[1, 5]))])
+    }
+    fn configure(&self, params: &Params) -> Result<Box<dyn Learner>, ParamError> {
+        Ok(Box::new(TreeFit {
+            max_depth: optional_int(params, "max_depth")?.unwrap_or(usize::MAX),
+            min_samples_leaf: min_samples_leaf(params)?,
+        }))
+    }
+}
+
+impl Learner for TreeFit {
+    fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, seed: u64) -> FitResult<FittedModel> {
+        let growth = Growth {
+            max_depth: self.max_depth,
+            min_samples_leaf: self.min_samples_leaf,
+            max_features: x.ncols(),
+            random_splits: false,
+            lambda: 0.0,
+            min_hessian: 0.0,
+            shrink: 1.0,
+        };
+        fit_forest(x, y, 1, false, &growth, seed).map(boxed)
+    }
+    fn cost(&self, rows: usize, cols: usize) -> f64 {
+        (rows * cols) as f64 * (rows.max(2) as f64).log2()
+    }
+}
+
+impl Algorithm for Forest {
+    fn id(&self) -> &'static str {
+        if self.extra {
+            "et"
+        } else {
+            "rf"
+        }
+    }
+    fn name(&self) -> &'static str {
+        if self.extra {
+            "Extra trees"
+        } else {
+            "Random forest"
+        }
+    }
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+    /// Random forests try a third of the features per split besides all of them (scikit-learn's
+    /// regression default); extra trees' random thresholds do well with half.
+    fn grid(&self) -> Vec<Params> {
+        let fewer = if self.extra { 0.5 } else { 0.33 };
+        grid(&[
+            ("n_trees", ints(&[FOREST_TREES])),
+            ("max_features", floats(&[1.0, fewer])),
+            ("min_samples_leaf", ints(&[1, 5])),
+        ])
+    }
+    fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
+        row_limit(
+            rows,
+            FOREST_MAX_ROWS,
+            "fully grown trees: a leaf per row per tree",
+        )
+    }
+    fn configure(&self, params: &Params) -> Result<Box<dyn Learner>, ParamError> {
+        Ok(Box::new(ForestFit {
+            extra: self.extra,
+            trees: int(params, "n_trees")?.max(1),
+            max_features: float_where(params, "max_features", "a share of the features", |f| {
+                f > 0.0 && f <= 1.0
+            })?,
+            min_samples_leaf: min_samples_leaf(params)?,
+        }))
+    }
+}
+
+impl Learner for ForestFit {
+    fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, seed: u64) -> FitResult<FittedModel> {
+        let growth = Growth {
+            max_depth: usize::MAX,
+            min_samples_leaf: self.min_samples_leaf,
+            max_features: features_per_split(self.max_features, x.ncols()),
+            random_splits: self.extra,
+            lambda: 0.0,
+            min_hessian: 0.0,
+            shrink: 1.0,
+        };
+        fit_forest(x, y, self.trees, !self.extra, &growth, seed).map(boxed)
+    }
+    fn cost(&self, rows: usize, cols: usize) -> f64 {
+        let tried = features_per_split(self.max_features, cols);
+        self.trees as f64 * (rows * tried) as f64 * (rows.max(2) as f64).log2()
+    }
+}
+
+impl Algorithm for GradientBoosting {
+    fn id(&self) -> &'static str {
+        "gbm"
+    }
+    fn name(&self) -> &'static str {
+        "Gradient boosting"
+    }
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+    fn grid(&self) -> Vec<Params> {
+        grid(&[
+            ("iterations", ints(&[100, 300])),
+            ("learning_rate", floats(&[0.1])),
+            ("max_depth", ints(&[3, 6])),
+        ])
+    }
+    fn staged_param(&self) -> Option<&'static str> {
+        Some("iterations")
+    }
+    fn configure(&self, params: &Params) -> Result<Box<dyn Learner>, ParamError> {
+        Ok(Box::new(BoostingFit {
+            log_loss: self.log_loss,
+            iterations: int(params, "iterations")?,
+            learning_rate: float_where(params, "learning_rate", "positive", |r| r > 0.0)?,
+            max_depth: int(params, "max_depth")?,
+        }))
+    }
+}
+
+impl Learner for BoostingFit {
+    fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, seed: u64) -> FitResult<FittedModel> {
+        let growth = Growth {
+            max_depth: self.max_depth,
+            min_samples_leaf: 1,
+            max_features: x.ncols(),
+            random_splits: false,
+            lambda: BOOST_LAMBDA,
+            min_hessian: BOOST_MIN_HESSIAN,
+            shrink: self.learning_rate,
+        };
+        fit_boosting(x, y, self.iterations, &growth, self.log_loss, seed).map(boxed)
+    }
+    fn cost(&self, rows: usize, cols: usize) -> f64 {
+        (self.iterations * self.max_depth * rows * cols) as f64
+    }
+    fn stages(&self) -> Option<usize> {
+        Some(self.iterations)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn step_data() -> (Array2<f64>, Vec<f64>) {
+        let x = Array2::from_shape_fn((200, 3), |(i, j)| ((i * (j + 3)) % 23) as f64);
+        let y = x
+            .rows()
+            .into_iter()
+            .map(|r| if r[0] > 10.0 { 5.0 } else { -1.0 } + 0.1 * r[1])
+            .collect();
+        (x, y)
+    }
+
+    #[test]
+    fn a_deep_tree_fits_its_training_rows() {
+        let (x, y) = step_data();
+        let params: Params = [
+            (
+                "max_depth".to_string(),
+                super::super::Param::Text("none".into()),
+            ),
+            ("min_samples_leaf".to_string(), super::super::Param::Int(1)),
+        ]
+        .into();
+        let model = DecisionTree
+            .fit(&params, x.view(), ArrayView1::from(&y), 1)
+            .unwrap();
+        let pred = model.predict(x.view()).unwrap();
+        // Rows with equal features share a leaf: the tree predicts their mean target.
+        let worst = pred
+            .iter()
+            .zip(&y)
+            .map(|(p, t)| (p - t).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-9, "{worst}");
+    }
+
+    #[test]
+    fn forests_and_boosting_are_reproducible_and_accurate() {
+        let (x, y) = step_data();
+        let y = ArrayView1::from(&y);
+        let mean = y.sum() / y.len() as f64;
+        let spread = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>();
+        for algorithm in [
+            Box::new(Forest { extra: false }) as Box<dyn Algorithm>,
+            Box::new(Forest { extra: true }),
+            Box::new(GradientBoosting::REGRESSION),
+        ] {
+            for params in algorithm.grid() {
+                let a = algorithm.fit(&params, x.view(), y, 3).unwrap();
+                let b = algorithm.fit(&params, x.view(), y, 3).unwrap();
+                let (pa, pb) = (a.predict(x.view()).unwrap(), b.predict(x.view()).unwrap());
+                assert_eq!(pa, pb, "{}", algorithm.id());
+                let sse: f64 = pa.iter().zip(y).map(|(p, t)| (p - t).powi(2)).sum();
+                assert!(
+                    sse < 0.1 * spread,
+                    "{} {params:?}: {sse} of {spread}",
+                    algorithm.id()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn boosting_truncated_is_boosting_fitted_with_fewer_iterations() {
+        let (x, y) = step_data();
+        let y = ArrayView1::from(&y);
+        for algorithm in [
+            GradientBoosting::REGRESSION,
+            GradientBoosting::CLASSIFICATION,
+        ] {
+            let y = if algorithm.log_loss {
+                y.mapv(|v| f64::from(v > 2.0))
+            } else {
+                y.to_owned()
+            };
+            let setting = |iterations| {
+                grid(&[
+                    ("iterations", ints(&[iterations])),
+                    ("learning_rate", floats(&[0.1])),
+                    ("max_depth", ints(&[3])),
+                ])
+                .remove(0)
+            };
+            let long = algorithm.fit(&setting(30), x.view(), y.view(), 5).unwrap();
+            let short = algorithm.fit(&setting(10), x.view(), y.view(), 5).unwrap();
+            assert_eq!(
+                long.truncated(10).unwrap().predict(x.view()).unwrap(),
+                short.predict(x.view()).unwrap()
+            );
+            assert!(long.truncated(31).is_err());
+        }
+    }
+
+    #[test]
+    fn log_loss_boosting_predicts_probabilities() {
+        let (x, y) = step_data();
+        let y: Vec<f64> = y.iter().map(|&v| f64::from(v > 2.0)).collect();
+        let params = &GradientBoosting::CLASSIFICATION.grid()[0];
+        let model = GradientBoosting::CLASSIFICATION
+            .fit(params, x.view(), ArrayView1::from(&y), 3)
+            .unwrap();
+        let p = model.predict(x.view()).unwrap();
+        assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
+        let right = p
+            .iter()
+            .zip(&y)
+            .filter(|(p, t)| (**p > 0.5) == (**t > 0.5))
+            .count();
+        assert_eq!(right, 200);
+    }
+}

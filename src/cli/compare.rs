@@ -1,0 +1,290 @@
+//! `automl compare`: runs a compare, prints the profile and the leaderboard, writes the run
+//! folder, and logs the run to MLflow.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use automl::algorithms::format_params;
+use automl::artifacts::{self, Artifacts};
+use automl::provenance::{self, Source};
+use automl::report::Report;
+use automl::task::Task;
+use automl::tracking::{self, file_store, rest};
+use automl::{Compare, Comparison, CsvOptions, Metric};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{flags, parse_separator, Tracking};
+
+#[derive(clap::Args)]
+pub struct CompareArgs {
+    /// CSV file with a header row.
+    data: PathBuf,
+    /// Column to predict.
+    #[arg(long, short)]
+    target: String,
+    /// Field delimiter (one character; `\t` for tab).
+    #[arg(long, default_value = ",")]
+    sep: String,
+    /// Numbers are written with a decimal comma (3,5); needs --sep other than ','.
+    #[arg(long)]
+    decimal_comma: bool,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Seed for fold shuffling and randomised algorithms.
+    #[arg(long, default_value_t = automl::DEFAULT_SEED)]
+    seed: u64,
+    /// Contiguous folds, exactly as scikit-learn's KFold(shuffle=False).
+    #[arg(long)]
+    no_shuffle: bool,
+    /// Ranking metric [default: rmse for regression, accuracy for classification]. Regression:
+    /// rmse, mae, mape, smape, r2; classification: accuracy, auc, recall, precision, f1, kappa,
+    /// mcc, logloss.
+    #[arg(long, value_parser = parse_sort)]
+    sort: Option<Metric>,
+    /// The task [default: classification for a text or boolean target or an integer one with
+    /// at most 10 distinct values, else regression].
+    #[arg(long)]
+    task: Option<Task>,
+    /// Only these algorithm ids (comma-separated; see `automl models`). Without it, every
+    /// algorithm but the kernel machines (svr, svc), which run only when named here.
+    #[arg(long, value_delimiter = ',')]
+    include: Vec<String>,
+    /// Leave out these algorithm ids (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    exclude: Vec<String>,
+    /// Columns to leave out of the features (comma-separated), e.g. an ID or a leak.
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Leaderboard rows printed.
+    #[arg(long, default_value_t = 15)]
+    top: usize,
+    /// Output folder [default: a new folder under ./automl-runs/].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Longest one fold's fit may take, in seconds: a candidate that runs over is marked
+    /// "timeout" and the sweep goes on.
+    #[arg(long, value_name = "SECONDS")]
+    max_fit_seconds: Option<f64>,
+    /// Refit this many of the best candidates on all rows and save them (model.automl,
+    /// model-2.automl, ...); 0 saves none.
+    #[arg(long, default_value_t = 1)]
+    export_top: usize,
+    /// Do not log the run to MLflow.
+    #[arg(long)]
+    no_track: bool,
+    #[command(flatten)]
+    tracking: Tracking,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// A ranking metric: any metric of a task but mse and rmsle.
+fn parse_sort(s: &str) -> Result<Metric, String> {
+    let metric: Metric = s.parse()?;
+    match metric {
+        Metric::Mse | Metric::Rmsle => Err(format!(
+            "sort by rmse, mae, mape, smape, r2 (regression) or accuracy, auc, recall, \
+             precision, f1, kappa, mcc, logloss (classification), not {s}"
+        )),
+        m => Ok(m),
+    }
+}
+
+/// Exit code of a compare stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
+/// A flag set by the first Ctrl-C; a second one exits at once.
+fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let installed = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\nstopped");
+            std::process::exit(i32::from(INTERRUPTED));
+        }
+        eprintln!(
+            "\nstopping: finishing with the candidates done so far (Ctrl-C again to quit now)"
+        );
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will end the compare without a leaderboard: {e}");
+    }
+    stop
+}
+
+/// The compare the flags describe.
+fn configure(args: &CompareArgs, stop: Arc<AtomicBool>) -> anyhow::Result<Compare> {
+    let mut compare = Compare::new(&args.target)
+        .stop_when(stop)
+        .folds(args.folds)
+        .seed(args.seed)
+        .shuffle(!args.no_shuffle)
+        .include(args.include.clone())
+        .exclude(args.exclude.clone())
+        .ignore(args.ignore.clone())
+        .export_top(args.export_top)
+        .csv_options(CsvOptions {
+            separator: parse_separator(&args.sep)?,
+            decimal_comma: args.decimal_comma,
+        });
+    if let Some(sort) = args.sort {
+        compare = compare.sort(sort);
+    }
+    if let Some(task) = args.task {
+        compare = compare.task(task);
+    }
+    if let Some(seconds) = args.max_fit_seconds {
+        compare = compare.max_fit_seconds(seconds);
+    }
+    Ok(compare)
+}
+
+/// The run's texts as a command-line user reads them: settings named by their flags, in the
+/// printed tables and in the run folder's files alike.
+fn name_flags(result: &mut Comparison) {
+    let board = &mut result.leaderboard;
+    let profile = &mut board.profile;
+    for text in board
+        .entries
+        .iter_mut()
+        .filter_map(|e| e.error.as_mut())
+        .chain(profile.warnings.iter_mut())
+        .chain(
+            profile
+                .features
+                .iter_mut()
+                .filter_map(|c| c.dropped.as_mut()),
+        )
+        .chain(result.export_errors.iter_mut())
+    {
+        *text = flags(text);
+    }
+}
+
+/// A progress bar on standard error when it is a terminal.
+fn progress_bar(quiet: bool) -> Option<ProgressBar> {
+    (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {bar:40} {pos}/{len} fold fits  {elapsed_precise}",
+            )
+            .expect("the template is valid"),
+        );
+        bar
+    })
+}
+
+pub(super) fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let mut compare = configure(&args, stop_on_ctrl_c())?;
+    let server = args.tracking.server().filter(|_| !args.no_track);
+    if let Some(uri) = server {
+        rest::check(uri, &args.tracking.experiment)
+            .context("checking the tracking server before the compare")?;
+    }
+    let start_ms = tracking::now_ms();
+    let bar = progress_bar(args.quiet);
+    if let Some(bar) = bar.clone() {
+        compare = compare.on_progress(move |p| {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+        });
+    }
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| artifacts::new_run_dir(&PathBuf::from("automl-runs"), &args.data));
+    // An output folder that cannot be made fails now, not after the sweep; a compare that
+    // fails leaves no empty folder behind.
+    let existed = dir.exists();
+    automl::io::write::create_dir(&dir)?;
+    let started = std::time::Instant::now();
+    let mut result = compare.run_csv(&args.data).inspect_err(|_| {
+        if !existed {
+            let _ = std::fs::remove_dir(&dir);
+        }
+    })?;
+    name_flags(&mut result);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let board = &result.leaderboard;
+    println!("{}\n", board.profile);
+    println!("{}", board.table(args.top));
+    let count = |s: automl::Status| board.entries.iter().filter(|e| e.status == s).count();
+    println!(
+        "{} candidates ({} scored) x {} folds in {elapsed:.1} s",
+        board.entries.len(),
+        count(automl::Status::Ok),
+        board.settings.folds
+    );
+    let command: Vec<String> = std::env::args().collect();
+    let source = Source::for_file(&args.data, provenance::shell_words(&command))?;
+    let report = Report::new(&result, &source);
+    let outputs = Artifacts::build(&result, &report).context("saving the run")?;
+    for path in outputs.write_to(&dir).context("saving the run")? {
+        println!("wrote {}", path.display());
+    }
+    for error in &result.export_errors {
+        eprintln!("warning: {error}");
+    }
+    if let Some(best) = board.best() {
+        println!(
+            "best: {} {} ({})",
+            best.model,
+            format_params(&best.params),
+            best.name
+        );
+    }
+    let code = if board.partial() {
+        eprintln!(
+            "interrupted: {} of {} candidates scored, {} not finished; the leaderboard is \
+             partial (status 'interrupted') and no model was exported",
+            count(automl::Status::Ok),
+            board.entries.len(),
+            count(automl::Status::Interrupted)
+        );
+        ExitCode::from(INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    };
+    if args.no_track {
+        return Ok(code);
+    }
+    let record = tracking::record(&result, &outputs, &source, start_ms)?;
+    let experiment = &args.tracking.experiment;
+    let saved_note = || format!("logging the run (its files are in {})", dir.display());
+    let logged = match server {
+        Some(uri) => {
+            let (logged, problems) =
+                rest::log(uri, experiment, &record).with_context(saved_note)?;
+            for problem in problems {
+                eprintln!("warning: {problem}");
+            }
+            logged
+        }
+        None => {
+            file_store::log(&args.tracking.store(), experiment, &record).with_context(saved_note)?
+        }
+    };
+    println!(
+        "tracked: run {} ({} candidate runs) in experiment '{experiment}': {}",
+        logged.run_id,
+        record.children.len(),
+        logged.location
+    );
+    if board.best().is_some() && !result.models.is_empty() {
+        println!(
+            "predict: automl predict --model {} NEW.csv",
+            dir.join(automl::model::MODEL_FILE).display()
+        );
+    }
+    Ok(code)
+}

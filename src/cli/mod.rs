@@ -1,0 +1,154 @@
+//! The `automl` command: flags in, validated library calls out, and nothing else. Each
+//! subcommand has its file; this one parses, dispatches, and maps the library's errors to exit
+//! codes, naming flags where the library names settings. Exit codes: 0 success, 1 internal
+//! error, 2 bad input or usage, 130 a compare stopped by Ctrl-C.
+
+mod compare;
+mod predict;
+mod runs;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use automl::tracking;
+use automl::Setting;
+use clap::{Parser, Subcommand};
+
+use compare::CompareArgs;
+use predict::PredictArgs;
+use runs::RunsArgs;
+
+#[derive(Parser)]
+#[command(
+    name = "automl",
+    version,
+    about = "Cross-validate many regression models on a CSV and rank them"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Profile a CSV, cross-validate every algorithm x setting, print and save the leaderboard.
+    Compare(CompareArgs),
+    /// Predict with an exported model: one prediction per row of a CSV.
+    Predict(PredictArgs),
+    /// List tracked compares, newest first: run id, date, data, rows, best model, its score.
+    Runs(RunsArgs),
+    /// Render a run folder's report.html again from its report.json.
+    Report {
+        /// The run folder (`--out` of the compare).
+        run: PathBuf,
+    },
+    /// List the algorithms: id, name, backend and default grid.
+    Models,
+}
+
+/// Where runs are tracked.
+
+#[derive(clap::Args)]
+struct Tracking {
+    /// MLflow file store that runs are logged to.
+    #[arg(long, env = "AUTOML_TRACKING_DIR", default_value = "mlruns")]
+    tracking_dir: PathBuf,
+    /// Log to a running MLflow tracking server instead (http://HOST:PORT).
+    #[arg(long, env = "MLFLOW_TRACKING_URI")]
+    tracking_uri: Option<String>,
+    /// MLflow experiment name.
+    #[arg(long, env = "MLFLOW_EXPERIMENT_NAME", default_value = tracking::DEFAULT_EXPERIMENT)]
+    experiment: String,
+}
+
+impl Tracking {
+    /// The server URI, or `None` for a file store. As in MLflow, a `file:` URI or a plain path
+    /// names a file store.
+    fn server(&self) -> Option<&str> {
+        self.tracking_uri
+            .as_deref()
+            .filter(|u| u.contains("://") && !u.starts_with("file:"))
+    }
+
+    fn store(&self) -> PathBuf {
+        match self.tracking_uri.as_deref() {
+            Some(uri) if !uri.is_empty() && self.server().is_none() => {
+                let path = uri.strip_prefix("file:").unwrap_or(uri);
+                PathBuf::from(path.strip_prefix("//").unwrap_or(path))
+            }
+            _ => self.tracking_dir.clone(),
+        }
+    }
+}
+
+/// The command line's exit code, after printing what went wrong.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Compare(args) => compare::compare(args),
+        Command::Predict(args) => predict::predict(args).map(|()| ExitCode::SUCCESS),
+        Command::Runs(args) => runs::runs(args).map(|()| ExitCode::SUCCESS),
+        Command::Report { run } => runs::report(&run).map(|()| ExitCode::SUCCESS),
+        Command::Models => {
+            runs::models();
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", flags(&format!("{e:#}")));
+            let user = e
+                .downcast_ref::<automl::Error>()
+                .is_some_and(|e| e.is_user_error());
+            ExitCode::from(if user { 2 } else { 1 })
+        }
+    }
+}
+
+/// The library's text with each setting it names in backticks (`` `folds` ``) replaced by the
+/// flag that sets it (`--folds`).
+pub fn flags(text: &str) -> String {
+    Setting::ALL.iter().fold(text.to_string(), |text, s| {
+        text.replace(&s.to_string(), s.flag())
+    })
+}
+
+/// A field delimiter given as one ASCII character, or `\t` / `tab`.
+fn parse_separator(sep: &str) -> anyhow::Result<u8> {
+    match sep {
+        "\\t" | "tab" => Ok(b'\t'),
+        s if s.len() == 1 => Ok(s.as_bytes()[0]),
+        s => Err(automl::Error::InvalidSetting(format!(
+            "{} must be one ASCII character, got '{s}'",
+            Setting::Separator
+        ))
+        .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_read_as_their_flags() {
+        assert_eq!(
+            flags("use `folds` 2 or fewer; leave it out with `ignore` x; `separator` ';'"),
+            "use --folds 2 or fewer; leave it out with --ignore x; --sep ';'"
+        );
+        // Each flag is one clap knows.
+        let command = <Cli as clap::CommandFactory>::command();
+        let known: Vec<String> = command
+            .get_subcommands()
+            .flat_map(|c| c.get_arguments())
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        for setting in Setting::ALL {
+            assert!(
+                known.iter().any(|k| k == setting.flag()),
+                "{}",
+                setting.flag()
+            );
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `automl predict`: loads an exported model and writes one prediction per row of a CSV.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use automl::io::write::{write_atomic, write_frame_csv};
+use automl::model::{predictions_frame, Keep};
+use automl::tracking::file_store;
+use automl::{CsvOptions, Model};
+
+use super::{flags, parse_separator, Tracking};
+
+#[derive(clap::Args)]
+pub struct PredictArgs {
+    /// CSV file with the model's input columns (extra columns are ignored).
+    data: PathBuf,
+    /// A run folder, a model.automl file, or runs:/RUN_ID from `automl runs`.
+    #[arg(long, short)]
+    model: String,
+    /// Output CSV [default: standard output].
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Keep every input column in the output, before the prediction.
+    #[arg(long, conflicts_with = "id")]
+    keep: bool,
+    /// Keep this identifying column in the output, before the prediction.
+    #[arg(long)]
+    id: Option<String>,
+    /// Classifiers: add one probability column per class (proba_<class>).
+    #[arg(long)]
+    proba: bool,
+    /// Field delimiter of the input (one character; `\t` for tab).
+    #[arg(long, default_value = ",")]
+    sep: String,
+    /// Numbers are written with a decimal comma (3,5); needs --sep other than ','.
+    #[arg(long)]
+    decimal_comma: bool,
+    #[command(flatten)]
+    tracking: Tracking,
+}
+
+pub(super) fn predict(args: PredictArgs) -> anyhow::Result<()> {
+    let path = match args.model.strip_prefix("runs:/") {
+        Some(id) => file_store::find_run(&args.tracking.store(), id.trim_end_matches('/'))?,
+        None => PathBuf::from(&args.model),
+    };
+    let model = Model::load(&path)?;
+    let options = CsvOptions {
+        separator: parse_separator(&args.sep)?,
+        decimal_comma: args.decimal_comma,
+    };
+    let frame = automl::io::load::read_csv(&args.data, &options)?;
+    let predictions = model.predict(&frame)?;
+    for warning in &predictions.warnings {
+        eprintln!("warning: {}", flags(warning));
+    }
+    let keep = match (&args.id, args.keep) {
+        (Some(id), _) => Keep::Id(id.clone()),
+        (None, true) => Keep::All,
+        (None, false) => Keep::None,
+    };
+    let rows = predictions.values.len();
+    let mut out = predictions_frame(&frame, &predictions, &keep, &model.target, args.proba)?;
+    match &args.out {
+        Some(file) => {
+            write_atomic(file, |w| write_frame_csv(&mut out, w))?;
+            eprintln!("model: {model}");
+            eprintln!("wrote {rows} predictions to {}", file.display());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            write_frame_csv(&mut out, &mut stdout)
+                .and_then(|()| stdout.flush())
+                .context("writing predictions to standard output")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,384 @@
+//! The parallel sweep: every candidate on every fold. Workers (one per core) take the tasks from
+//! a queue ([`schedule`]), longest candidates first, so that cores do not idle at the end behind
+//! one long fit. Each fold's preprocessing is fitted once on its training rows and shared by all
+//! candidates that use it ([`fold_cache`]); each fit runs in isolation ([`isolate`]), so a
+//! candidate that errors, panics or runs over the time limit records why and the sweep goes on;
+//! [`score`] turns a fold's predictions into scores.
+
+mod fold_cache;
+mod isolate;
+mod schedule;
+mod score;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::algorithms::{Algorithm, Learner, Params};
+use crate::folds::Fold;
+use crate::preprocess::{encoded_width_bound, EncodingOptions};
+use crate::table::Table;
+
+pub use isolate::{Control, FIT_THREAD};
+
+/// One algorithm with one hyperparameter setting, checked.
+#[derive(Clone)]
+pub struct Candidate {
+    pub algorithm: Arc<dyn Algorithm>,
+    pub params: Params,
+    pub learner: Arc<dyn Learner>,
+}
+
+/// Scores of one candidate on one fold's validation rows, in the order of the task's
+/// [`crate::task::Task::metrics`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldScore {
+    pub scores: Vec<f64>,
+    pub fit_seconds: f64,
+    /// The out-of-fold predictions of the validation rows marked to keep.
+    pub kept: Vec<OutOfFold>,
+}
+
+/// A row's prediction by a model that did not see it in training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutOfFold {
+    /// Row of the modelling table (rows with a target).
+    pub row: usize,
+    /// The target, or the class index.
+    pub actual: f64,
+    /// The prediction, or the most probable class index.
+    pub predicted: f64,
+    /// Classification: the probability of each class.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proba: Vec<f64>,
+}
+
+/// What became of a candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Scored on every fold, in fold order.
+    Scored(Vec<FoldScore>),
+    /// An error or panic on some fold.
+    Failed(String),
+    /// A fold fit ran over the time limit.
+    TimedOut(String),
+    /// Not run, for the reason given.
+    Skipped(String),
+    /// Not finished when the sweep was stopped.
+    Interrupted,
+}
+
+/// Why a fold task produced no score.
+#[derive(Debug, Clone)]
+enum TaskError {
+    Failed(String),
+    TimedOut(String),
+    Interrupted,
+}
+
+/// Progress of a sweep: finished and total fold fits.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// Runs every candidate on every fold and returns one outcome per candidate, in order, with
+/// the out-of-fold predictions of the rows where `keep` is true. The result does not depend on
+/// the number of threads.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    table: &Table,
+    folds: &[Fold],
+    candidates: &[Candidate],
+    encoding: &EncodingOptions,
+    seed: u64,
+    keep: &[bool],
+    control: &Control,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Vec<Outcome> {
+    let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
+    let skipped: Vec<Option<String>> = candidates
+        .iter()
+        .map(|c| c.algorithm.skip_reason(max_train, table.features.len()))
+        .collect();
+    let runnable: Vec<usize> = (0..candidates.len())
+        .filter(|&c| skipped[c].is_none())
+        .collect();
+    let cols = encoded_width_bound(table, encoding);
+    let groups = schedule::groups(candidates, &runnable, |c| {
+        candidates[c].learner.cost(max_train, cols)
+    });
+    // Every fold's train and validation matrices, unscaled and standardised.
+    let all_folds_bytes = table.rows() * cols * 8 * folds.len() * 2;
+    let tasks = schedule::tasks(folds.len(), groups.len(), all_folds_bytes);
+    let shared: Vec<fold_cache::SharedFold> = folds
+        .iter()
+        .map(|_| fold_cache::SharedFold::new(groups.len()))
+        .collect();
+    let done = AtomicUsize::new(0);
+    let total = tasks.len();
+    // Groups with a timed-out fold: their other folds are not run.
+    let timed_out: Vec<AtomicBool> = groups.iter().map(|_| AtomicBool::new(false)).collect();
+    // Workers take the tasks in order from a shared queue.
+    let next = AtomicUsize::new(0);
+    let results: Vec<OnceLock<Result<Vec<FoldScore>, TaskError>>> =
+        tasks.iter().map(|_| OnceLock::new()).collect();
+    let worker = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(&(f, g)) = tasks.get(i) else { break };
+        let members: Vec<&Candidate> = groups[g].iter().map(|&c| &candidates[c]).collect();
+        let scaled = members[0].algorithm.needs_scaling();
+        let result = if control.stopped() {
+            Err(TaskError::Interrupted)
+        } else if timed_out[g].load(Ordering::Relaxed) {
+            Err(TaskError::TimedOut(
+                "not run: another fold ran over the time limit".into(),
+            ))
+        } else {
+            let data = shared[f].get(scaled, table, &folds[f], encoding);
+            let task = score::FoldTask {
+                members,
+                table,
+                fold: &folds[f],
+                seed: schedule::fold_seed(seed, f),
+                keep,
+            };
+            task.run(data, control)
+        };
+        if matches!(result, Err(TaskError::TimedOut(_))) {
+            timed_out[g].store(true, Ordering::Relaxed);
+        }
+        shared[f].done();
+        progress(Progress {
+            done: done.fetch_add(1, Ordering::AcqRel) + 1,
+            total,
+        });
+        let _ = results[i].set(result);
+    };
+    // The workers only wait on fit threads (see `isolate`): plain threads, as many as rayon's
+    // (RAYON_NUM_THREADS, else the cores).
+    std::thread::scope(|scope| {
+        for _ in 0..rayon::current_num_threads().max(1) {
+            scope.spawn(worker);
+        }
+    });
+    let results = results.into_iter().map(|r| {
+        r.into_inner()
+            .unwrap_or(Err(TaskError::Failed("the task did not run".into())))
+    });
+
+    let mut per_candidate: Vec<Vec<Result<FoldScore, TaskError>>> =
+        vec![Vec::new(); candidates.len()];
+    for (&(_, g), result) in tasks.iter().zip(results) {
+        for (i, &c) in groups[g].iter().enumerate() {
+            per_candidate[c].push(match &result {
+                Ok(scores) => Ok(scores[i].clone()),
+                Err(e) => Err(e.clone()),
+            });
+        }
+    }
+    per_candidate
+        .into_iter()
+        .zip(skipped)
+        .map(|(fold_results, skip)| match skip {
+            Some(reason) => Outcome::Skipped(reason),
+            None => outcome(fold_results),
+        })
+        .collect()
+}
+
+/// A candidate's outcome from its folds' results: a failure names its fold and wins over a
+/// time-out, which wins over an interruption.
+fn outcome(fold_results: Vec<Result<FoldScore, TaskError>>) -> Outcome {
+    let mut scores = Vec::new();
+    let (mut timed_out, mut interrupted) = (None, false);
+    for (f, result) in fold_results.into_iter().enumerate() {
+        match result {
+            Ok(score) => scores.push(score),
+            Err(TaskError::Failed(e)) => return Outcome::Failed(format!("fold {}: {e}", f + 1)),
+            Err(TaskError::TimedOut(e)) => {
+                timed_out.get_or_insert(format!("fold {}: {e}", f + 1));
+            }
+            Err(TaskError::Interrupted) => interrupted = true,
+        }
+    }
+    match (timed_out, interrupted) {
+        (Some(e), _) => Outcome::TimedOut(e),
+        (None, true) => Outcome::Interrupted,
+        (None, false) => Outcome::Scored(scores),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algorithms::{FitError, FitResult, FittedModel, ParamError};
+    use crate::folds::kfold;
+    use crate::io::column::Values;
+    use crate::table::Feature;
+    use crate::task::Kind;
+    use ndarray::{ArrayView1, ArrayView2};
+    use std::time::{Duration, Instant};
+
+    /// Fails in the way its name says.
+    #[derive(Clone, Copy)]
+    struct Faulty(&'static str);
+
+    impl Algorithm for Faulty {
+        fn id(&self) -> &'static str {
+            self.0
+        }
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn backend(&self) -> &'static str {
+            "test"
+        }
+        fn grid(&self) -> Vec<Params> {
+            vec![Params::new()]
+        }
+        fn skip_reason(&self, rows: usize, _: usize) -> Option<String> {
+            (self.0 == "huge").then(|| format!("{rows} rows"))
+        }
+        fn configure(&self, _: &Params) -> Result<Box<dyn Learner>, ParamError> {
+            Ok(Box::new(*self))
+        }
+    }
+
+    impl Learner for Faulty {
+        fn fit(&self, _: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
+            match self.0 {
+                "slow" => {
+                    std::thread::sleep(Duration::from_secs(3));
+                    Ok(FittedModel::Constant(0.0))
+                }
+                "panics" => panic!("boom"),
+                "errors" => Err(FitError::backend("the solver", "no convergence")),
+                "nan" => Ok(FittedModel::Constant(f64::NAN)),
+                _ => Ok(FittedModel::Constant(y.mean().unwrap())),
+            }
+        }
+    }
+
+    fn line_table() -> Table {
+        Table {
+            features: vec![Feature {
+                name: "x".into(),
+                kind: Kind::Numeric,
+                values: Values::Numeric((0..20).map(f64::from).collect()),
+            }],
+            target: (0..20).map(|v| f64::from(v) * 2.0).collect(),
+            classes: Vec::new(),
+        }
+    }
+
+    fn candidates(ids: &[&'static str]) -> Vec<Candidate> {
+        ids.iter()
+            .map(|&id| Candidate {
+                algorithm: Arc::new(Faulty(id)),
+                params: Params::new(),
+                learner: Arc::new(Faulty(id)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_slow_candidate_times_out_and_a_stopped_sweep_is_interrupted() {
+        let table = line_table();
+        let folds = kfold(20, 4, Some(1)).unwrap();
+        let control = Control {
+            max_fit: Some(Duration::from_millis(100)),
+            stop: None,
+        };
+        let started = Instant::now();
+        let outcomes = run(
+            &table,
+            &folds,
+            &candidates(&["slow", "ok"]),
+            &EncodingOptions::default(),
+            1,
+            &[],
+            &control,
+            &|_| {},
+        );
+        // Four folds of a 3 s fit, abandoned after 0.1 s each at most.
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(
+            matches!(&outcomes[0], Outcome::TimedOut(e) if e.contains("limit of 0.1 s (`max_fit_seconds`)")),
+            "{:?}",
+            outcomes[0]
+        );
+        assert!(matches!(outcomes[1], Outcome::Scored(_)));
+
+        let stop = Arc::new(AtomicBool::new(true));
+        let control = Control {
+            max_fit: None,
+            stop: Some(stop),
+        };
+        let outcomes = run(
+            &table,
+            &folds,
+            &candidates(&["ok", "huge"]),
+            &EncodingOptions::default(),
+            1,
+            &[],
+            &control,
+            &|_| {},
+        );
+        assert_eq!(outcomes[0], Outcome::Interrupted);
+        assert!(matches!(outcomes[1], Outcome::Skipped(_)));
+    }
+
+    #[test]
+    fn a_failing_candidate_is_an_outcome_not_a_crash() {
+        let table = line_table();
+        let folds = kfold(20, 4, Some(1)).unwrap();
+        let candidates = candidates(&["ok", "panics", "errors", "nan", "huge"]);
+        let calls = AtomicUsize::new(0);
+        let outcomes = run(
+            &table,
+            &folds,
+            &candidates,
+            &EncodingOptions::default(),
+            1,
+            &[true; 20],
+            &Control::default(),
+            &|p| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                assert!(p.done <= p.total && p.total == 16);
+            },
+        );
+        assert_eq!(calls.into_inner(), 16);
+        assert!(matches!(&outcomes[0], Outcome::Scored(f) if f.len() == 4));
+        // Every row kept: each has exactly one out-of-fold prediction, its fold's training mean.
+        let Outcome::Scored(scored) = &outcomes[0] else {
+            unreachable!()
+        };
+        let mut rows: Vec<usize> = scored.iter().flat_map(|f| &f.kept).map(|k| k.row).collect();
+        rows.sort_unstable();
+        assert_eq!(rows, (0..20).collect::<Vec<_>>());
+        for (fold, score) in folds.iter().zip(scored) {
+            let mean =
+                fold.train.iter().map(|&r| table.target[r]).sum::<f64>() / fold.train.len() as f64;
+            assert!(score
+                .kept
+                .iter()
+                .all(|k| k.predicted == mean && k.actual == table.target[k.row]));
+        }
+        assert_eq!(
+            outcomes[1],
+            Outcome::Failed("fold 1: panicked: boom".into())
+        );
+        assert_eq!(
+            outcomes[2],
+            Outcome::Failed("fold 1: the solver failed: no convergence".into())
+        );
+        assert_eq!(
+            outcomes[3],
+            Outcome::Failed("fold 1: the model predicted a non-finite value (NaN)".into())
+        );
+        assert_eq!(outcomes[4], Outcome::Skipped("15 rows".into()));
+    }
+}

@@ -1,0 +1,68 @@
+//! The order of the sweep's work: candidates that share one staged fit are grouped, groups run
+//! longest first, and fold tasks are laid out candidate after candidate (small tables) or fold
+//! after fold (large ones, so that one fold's matrices are alive at a time).
+
+use super::Candidate;
+
+/// Below this many bytes of encoded matrices for all folds, candidates run one after another
+/// (all folds of one, then the next), so a stopped sweep has whole candidates finished; above
+/// it, fold after fold, so that only one fold's matrices are alive at a time.
+const CANDIDATE_MAJOR_BYTES: usize = 256 << 20;
+
+/// The runnable candidates in groups scored from one fit: candidates of an algorithm with a
+/// staged hyperparameter (boosting's iterations) that differ only in it share the fit with the
+/// most stages, first in its group; the others are its truncations, which are exactly the
+/// models fitted with fewer stages. Every other candidate is a group of its own. Groups come
+/// longest first by `cost`, then in candidate order.
+pub(super) fn groups(
+    candidates: &[Candidate],
+    runnable: &[usize],
+    cost: impl Fn(usize) -> f64,
+) -> Vec<Vec<usize>> {
+    let staged = |c: usize| {
+        let candidate = &candidates[c];
+        let key = candidate.algorithm.staged_param()?;
+        let stages = candidate.learner.stages()?;
+        let mut rest = candidate.params.clone();
+        rest.remove(key);
+        Some((candidate.algorithm.id(), rest, stages))
+    };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for &c in runnable {
+        let same = staged(c).and_then(|(id, rest, _)| {
+            groups.iter().position(|g| {
+                staged(g[0]).is_some_and(|(other, other_rest, _)| other == id && other_rest == rest)
+            })
+        });
+        match same {
+            Some(g) => groups[g].push(c),
+            None => groups.push(vec![c]),
+        }
+    }
+    for group in &mut groups {
+        group.sort_by_key(|&c| (std::cmp::Reverse(staged(c).map_or(0, |s| s.2)), c));
+    }
+    // Longest first, so that no core idles at the end waiting on one long fit.
+    groups.sort_by(|a, b| cost(b[0]).total_cmp(&cost(a[0])).then(a[0].cmp(&b[0])));
+    groups
+}
+
+/// The (fold, group) tasks in the order workers take them, given the bytes that every fold's
+/// matrices take together.
+pub(super) fn tasks(folds: usize, groups: usize, all_folds_bytes: usize) -> Vec<(usize, usize)> {
+    if all_folds_bytes <= CANDIDATE_MAJOR_BYTES {
+        (0..groups)
+            .flat_map(|g| (0..folds).map(move |f| (f, g)))
+            .collect()
+    } else {
+        // A fold's shared matrices live only while its tasks run.
+        (0..folds)
+            .flat_map(|f| (0..groups).map(move |g| (f, g)))
+            .collect()
+    }
+}
+
+/// A distinct, reproducible seed for each fold.
+pub(super) fn fold_seed(seed: u64, fold: usize) -> u64 {
+    seed ^ (fold as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}

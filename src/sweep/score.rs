@@ -1,0 +1,170 @@
+//! One group of candidates (see [`super::schedule::groups`]) on one fold: fit the group's
+//! leader on the training rows, predict the validation rows with it and its truncations, and
+//! score them with every metric of the task.
+
+use std::time::Instant;
+
+use ndarray::{Array2, ArrayView1, ArrayView2};
+
+use super::fold_cache::Prepared;
+use super::{isolate, Candidate, Control, FoldScore, OutOfFold, TaskError};
+use crate::algorithms::{FitError, FittedModel};
+use crate::error::chain;
+use crate::folds::Fold;
+use crate::metrics::argmax;
+use crate::table::Table;
+use crate::task::Task;
+
+/// A group of candidates on one fold.
+pub(super) struct FoldTask<'a> {
+    pub members: Vec<&'a Candidate>,
+    pub table: &'a Table,
+    pub fold: &'a Fold,
+    pub seed: u64,
+    pub keep: &'a [bool],
+}
+
+impl FoldTask<'_> {
+    /// Fits on the fold's training rows and scores the validation rows, one score per member,
+    /// in isolation (see [`isolate`]) so that the limits of `control` hold.
+    pub fn run(&self, data: Prepared, control: &Control) -> Result<Vec<FoldScore>, TaskError> {
+        if let Err(e) = data.as_ref() {
+            return Err(TaskError::Failed(e.clone()));
+        }
+        let y_train: Vec<f64> = self
+            .fold
+            .train
+            .iter()
+            .map(|&r| self.table.target[r])
+            .collect();
+        let y_valid: Vec<f64> = self
+            .fold
+            .valid
+            .iter()
+            .map(|&r| self.table.target[r])
+            .collect();
+        let leader = self.members[0];
+        let (learner, seed) = (leader.learner.clone(), self.seed);
+        // The stages of each member's model, for all but the leader.
+        let stages: Vec<Option<usize>> = self
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| m.learner.stages().filter(|_| i > 0))
+            .collect();
+        let (task, classes) = (self.table.task(), self.table.classes.len());
+        let started = Instant::now();
+        let predicted = isolate::run(leader.algorithm.id(), control, move || {
+            let Ok(data) = data.as_ref() else {
+                unreachable!("checked above")
+            };
+            let failed = |e: FitError| chain(&e);
+            let model = learner
+                .fit(data.train.view(), ArrayView1::from(&y_train), seed)
+                .map_err(failed)?;
+            let valid = data.valid.view();
+            stages
+                .iter()
+                .map(|&stages| match stages {
+                    None => Predicted::of(&model, task, classes, valid),
+                    Some(n) => {
+                        Predicted::of(&model.truncated(n).map_err(failed)?, task, classes, valid)
+                    }
+                })
+                .collect::<Result<Vec<Predicted>, String>>()
+        })?;
+        let fit_seconds = started.elapsed().as_secs_f64();
+        Ok(predicted
+            .iter()
+            .map(|predicted| FoldScore {
+                scores: predicted.scores(task, &y_valid),
+                fit_seconds,
+                kept: self
+                    .fold
+                    .valid
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &row)| self.keep.get(row).copied().unwrap_or(false))
+                    .map(|(i, &row)| predicted.out_of_fold(row, y_valid[i], i))
+                    .collect(),
+            })
+            .collect())
+    }
+}
+
+/// A model's predictions of a fold's validation rows.
+pub(super) enum Predicted {
+    Values(Vec<f64>),
+    /// Rows x classes.
+    Proba(Array2<f64>),
+}
+
+impl Predicted {
+    /// Predicts `x` as the task needs: values, or probabilities of each of the `classes`.
+    fn of(
+        model: &FittedModel,
+        task: Task,
+        classes: usize,
+        x: ArrayView2<f64>,
+    ) -> Result<Predicted, String> {
+        let predicted = match task {
+            Task::Regression => Predicted::Values(model.predict(x).map_err(|e| chain(&e))?),
+            Task::Classification => {
+                let proba = model.predict_proba(x).map_err(|e| chain(&e))?;
+                if proba.ncols() != classes {
+                    return Err(format!(
+                        "the model gave probabilities of {} classes, the target has {classes}",
+                        proba.ncols(),
+                    ));
+                }
+                Predicted::Proba(proba)
+            }
+        };
+        let (rows, values) = match &predicted {
+            Predicted::Values(v) => (v.len(), v.as_slice()),
+            Predicted::Proba(p) => (p.nrows(), p.as_slice().unwrap_or(&[])),
+        };
+        if rows != x.nrows() {
+            return Err(format!("predicted {rows} rows for {}", x.nrows()));
+        }
+        if let Some(bad) = values.iter().find(|p| !p.is_finite()) {
+            return Err(format!("the model predicted a non-finite value ({bad})"));
+        }
+        Ok(predicted)
+    }
+
+    fn scores(&self, task: Task, truth: &[f64]) -> Vec<f64> {
+        match self {
+            Predicted::Values(pred) => task
+                .metrics()
+                .iter()
+                .map(|m| m.score(truth, pred))
+                .collect(),
+            Predicted::Proba(proba) => {
+                let classes: Vec<usize> = truth.iter().map(|&c| c as usize).collect();
+                task.metrics()
+                    .iter()
+                    .map(|m| m.classify(&classes, proba.view()))
+                    .collect()
+            }
+        }
+    }
+
+    /// The out-of-fold record of validation row `i` (table row `row`).
+    fn out_of_fold(&self, row: usize, actual: f64, i: usize) -> OutOfFold {
+        match self {
+            Predicted::Values(v) => OutOfFold {
+                row,
+                actual,
+                predicted: v[i],
+                proba: Vec::new(),
+            },
+            Predicted::Proba(p) => OutOfFold {
+                row,
+                actual,
+                predicted: argmax(p.row(i).iter().copied()) as f64,
+                proba: p.row(i).to_vec(),
+            },
+        }
+    }
+}
