@@ -89,6 +89,30 @@ pub fn model_file_name(position: usize) -> String {
     }
 }
 
+/// A run folder being made: created before the compare, so that one that cannot be made fails
+/// early, and removed again if the compare fails before writing anything into it.
+#[derive(Debug)]
+pub struct RunFolder {
+    pub path: PathBuf,
+    existed: bool,
+}
+
+impl RunFolder {
+    /// Creates `path` (and its parents) if needed.
+    pub fn prepare(path: PathBuf) -> Result<RunFolder> {
+        let existed = path.exists();
+        create_dir(&path)?;
+        Ok(RunFolder { path, existed })
+    }
+
+    /// Removes the folder if this made it and it is still empty.
+    pub fn abandon(&self) {
+        if !self.existed {
+            let _ = std::fs::remove_dir(&self.path);
+        }
+    }
+}
+
 /// A new, not yet existing folder under `base` named for the time and the data file.
 pub fn new_run_dir(base: &Path, data: &Path) -> PathBuf {
     let stem = data

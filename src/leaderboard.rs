@@ -34,7 +34,7 @@ fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error
 pub enum Status {
     Ok,
     Failed,
-    /// A fold ran over the time limit (`--max-fit-seconds`).
+    /// A fold ran over the time limit (`Compare::max_fit_seconds`).
     Timeout,
     Skipped,
     /// Not finished when the sweep was stopped (Ctrl-C).

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use automl::algorithms::format_params;
-use automl::artifacts::{self, Artifacts};
+use automl::artifacts::{self, Artifacts, RunFolder};
 use automl::provenance::{self, Source};
 use automl::report::Report;
 use automl::task::Task;
-use automl::tracking::{self, file_store, rest};
+use automl::tracking;
 use automl::{Compare, Comparison, CsvOptions, Metric};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -183,9 +183,9 @@ fn progress_bar(quiet: bool) -> Option<ProgressBar> {
 
 pub(super) fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let mut compare = configure(&args, stop_on_ctrl_c())?;
-    let server = args.tracking.server().filter(|_| !args.no_track);
-    if let Some(uri) = server {
-        rest::check(uri, &args.tracking.experiment)
+    let sink = (!args.no_track).then(|| args.tracking.sink());
+    if let Some(sink) = &sink {
+        sink.check(&args.tracking.experiment)
             .context("checking the tracking server before the compare")?;
     }
     let start_ms = tracking::now_ms();
@@ -196,20 +196,16 @@ pub(super) fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
             bar.set_position(p.done as u64);
         });
     }
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| artifacts::new_run_dir(&PathBuf::from("automl-runs"), &args.data));
-    // An output folder that cannot be made fails now, not after the sweep; a compare that
-    // fails leaves no empty folder behind.
-    let existed = dir.exists();
-    automl::io::write::create_dir(&dir)?;
+    let folder = RunFolder::prepare(
+        args.out
+            .clone()
+            .unwrap_or_else(|| artifacts::new_run_dir(&PathBuf::from("automl-runs"), &args.data)),
+    )?;
+    let dir = &folder.path;
     let started = std::time::Instant::now();
-    let mut result = compare.run_csv(&args.data).inspect_err(|_| {
-        if !existed {
-            let _ = std::fs::remove_dir(&dir);
-        }
-    })?;
+    let mut result = compare
+        .run_csv(&args.data)
+        .inspect_err(|_| folder.abandon())?;
     name_flags(&mut result);
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -229,7 +225,7 @@ pub(super) fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let source = Source::for_file(&args.data, provenance::shell_words(&command))?;
     let report = Report::new(&result, &source);
     let outputs = Artifacts::build(&result, &report).context("saving the run")?;
-    for path in outputs.write_to(&dir).context("saving the run")? {
+    for path in outputs.write_to(dir).context("saving the run")? {
         println!("wrote {}", path.display());
     }
     for error in &result.export_errors {
@@ -255,25 +251,17 @@ pub(super) fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     };
-    if args.no_track {
+    let Some(sink) = sink else {
         return Ok(code);
-    }
+    };
     let record = tracking::record(&result, &outputs, &source, start_ms)?;
     let experiment = &args.tracking.experiment;
-    let saved_note = || format!("logging the run (its files are in {})", dir.display());
-    let logged = match server {
-        Some(uri) => {
-            let (logged, problems) =
-                rest::log(uri, experiment, &record).with_context(saved_note)?;
-            for problem in problems {
-                eprintln!("warning: {problem}");
-            }
-            logged
-        }
-        None => {
-            file_store::log(&args.tracking.store(), experiment, &record).with_context(saved_note)?
-        }
-    };
+    let (logged, problems) = sink
+        .log(experiment, &record)
+        .with_context(|| format!("logging the run (its files are in {})", dir.display()))?;
+    for problem in problems {
+        eprintln!("warning: {problem}");
+    }
     println!(
         "tracked: run {} ({} candidate runs) in experiment '{experiment}': {}",
         logged.run_id,

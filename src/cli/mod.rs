@@ -47,7 +47,6 @@ enum Command {
 }
 
 /// Where runs are tracked.
-
 #[derive(clap::Args)]
 struct Tracking {
     /// MLflow file store that runs are logged to.
@@ -62,21 +61,17 @@ struct Tracking {
 }
 
 impl Tracking {
-    /// The server URI, or `None` for a file store. As in MLflow, a `file:` URI or a plain path
-    /// names a file store.
-    fn server(&self) -> Option<&str> {
-        self.tracking_uri
-            .as_deref()
-            .filter(|u| u.contains("://") && !u.starts_with("file:"))
+    /// Where runs are logged: the server or file store `--tracking-uri` names (as in MLflow),
+    /// else the store at `--tracking-dir`.
+    fn sink(&self) -> tracking::Sink {
+        tracking::Sink::from_uri(self.tracking_uri.as_deref(), &self.tracking_dir)
     }
 
+    /// The file store that runs are read from: the one the URI names, else `--tracking-dir`.
     fn store(&self) -> PathBuf {
-        match self.tracking_uri.as_deref() {
-            Some(uri) if !uri.is_empty() && self.server().is_none() => {
-                let path = uri.strip_prefix("file:").unwrap_or(uri);
-                PathBuf::from(path.strip_prefix("//").unwrap_or(path))
-            }
-            _ => self.tracking_dir.clone(),
+        match self.sink() {
+            tracking::Sink::Store(root) => root,
+            tracking::Sink::Server(_) => self.tracking_dir.clone(),
         }
     }
 }

@@ -28,7 +28,7 @@ pub(super) fn report(run: &Path) -> anyhow::Result<()> {
 }
 
 pub(super) fn runs(args: RunsArgs) -> anyhow::Result<()> {
-    if let Some(uri) = args.tracking.server() {
+    if let automl::tracking::Sink::Server(uri) = args.tracking.sink() {
         anyhow::bail!(automl::Error::InvalidSetting(format!(
             "`automl runs` reads a file store; for the server at {uri}, open its UI"
         )));

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Runs are written into a staging folder beside the store and renamed into it, so the store
-//! never holds half a run. Reading is done here too: `automl runs` and `--model runs:/<id>`.
+//! never holds half a run. Reading is done here too: listing the runs, and finding one by id.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@ pub mod file_store;
 mod mlmodel;
 pub mod rest;
 
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::algorithms::format_params;
@@ -75,6 +76,45 @@ pub struct Run {
 pub struct Record {
     pub parent: Run,
     pub children: Vec<Run>,
+}
+
+/// Where records are logged: MLflow's file store, or a tracking server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sink {
+    Store(PathBuf),
+    Server(String),
+}
+
+impl Sink {
+    /// The sink a tracking URI names, as MLflow reads one: `http(s)://HOST:PORT` a server, a
+    /// `file:` URI or a plain path a file store; without one (or an empty one), the store `dir`.
+    pub fn from_uri(uri: Option<&str>, dir: &Path) -> Sink {
+        match uri.filter(|u| !u.is_empty()) {
+            Some(u) if u.contains("://") && !u.starts_with("file:") => Sink::Server(u.to_string()),
+            Some(u) => {
+                let path = u.strip_prefix("file:").unwrap_or(u);
+                Sink::Store(PathBuf::from(path.strip_prefix("//").unwrap_or(path)))
+            }
+            None => Sink::Store(dir.to_path_buf()),
+        }
+    }
+
+    /// Checks that a server answers, before a long compare; a file store is made when logged to.
+    pub fn check(&self, experiment: &str) -> Result<()> {
+        match self {
+            Sink::Server(uri) => rest::check(uri, experiment),
+            Sink::Store(_) => Ok(()),
+        }
+    }
+
+    /// Logs `record` under `experiment` (created if needed). Returns where, and what a server
+    /// could not take (its artifacts, when it does not proxy them).
+    pub fn log(&self, experiment: &str, record: &Record) -> Result<(Logged, Vec<String>)> {
+        match self {
+            Sink::Server(uri) => rest::log(uri, experiment, record),
+            Sink::Store(root) => Ok((file_store::log(root, experiment, record)?, Vec::new())),
+        }
+    }
 }
 
 /// Where a record was logged.
@@ -351,6 +391,27 @@ fn random_hex(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tracking_uris_name_a_server_or_a_file_store_as_in_mlflow() {
+        let dir = Path::new("mlruns");
+        let sink = |uri| Sink::from_uri(uri, dir);
+        assert_eq!(sink(None), Sink::Store(dir.into()));
+        assert_eq!(sink(Some("")), Sink::Store(dir.into()));
+        assert_eq!(
+            sink(Some("http://127.0.0.1:5000")),
+            Sink::Server("http://127.0.0.1:5000".into())
+        );
+        assert_eq!(
+            sink(Some("file:///tmp/runs")),
+            Sink::Store("/tmp/runs".into())
+        );
+        assert_eq!(sink(Some("file:runs")), Sink::Store("runs".into()));
+        assert_eq!(
+            sink(Some("elsewhere/mlruns")),
+            Sink::Store("elsewhere/mlruns".into())
+        );
+    }
 
     #[test]
     fn long_values_are_clipped_to_mlflow_limits() {

@@ -1,24 +1,25 @@
 //! The compare builder: settings in, a ranked leaderboard and the best candidates refitted on
 //! every row out. Every setting, hyperparameters included, is checked before the sweep starts.
 
+mod checks;
+
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 use polars::prelude::DataFrame;
 use rayon::prelude::*;
 
-use crate::algorithms::{self, format_params, Algorithm};
-use crate::error::{chain, Error, Result, Setting};
+use crate::algorithms::{format_params, Algorithm};
+use crate::error::{chain, Error, Result};
 use crate::folds;
 use crate::io::load::{self, CsvOptions};
 use crate::leaderboard::{self, Entry, Leaderboard, Settings, Status};
 use crate::metrics::Metric;
 use crate::model::Model;
-use crate::preprocess::{encoded_width_bound, EncodingOptions};
+use crate::preprocess::EncodingOptions;
 use crate::profile::{self, Profile};
-use crate::sweep::{self, Candidate, Control, Progress};
+use crate::sweep::{self, Progress};
 use crate::table::Table;
 use crate::task::Task;
 
@@ -191,112 +192,6 @@ impl Compare {
         self
     }
 
-    /// The selected algorithms for `task`, in registry order; an error names any unknown id.
-    pub fn algorithms(&self, task: Task) -> Result<Vec<Arc<dyn Algorithm>>> {
-        let all: Vec<Arc<dyn Algorithm>> = algorithms::for_task(task)
-            .into_iter()
-            .map(Arc::from)
-            .collect();
-        let known = || {
-            let ids: Vec<&str> = all.iter().map(|a| a.id()).collect();
-            format!("{task}: {}", ids.join(", "))
-        };
-        for id in self.include.iter().chain(&self.exclude) {
-            if !all.iter().any(|a| a.id() == id) {
-                return Err(Error::UnknownAlgorithm {
-                    id: id.clone(),
-                    known: known(),
-                });
-            }
-        }
-        let chosen: Vec<Arc<dyn Algorithm>> = all
-            .iter()
-            .filter(|a| {
-                if self.include.is_empty() {
-                    a.in_default_sweep()
-                } else {
-                    self.include.iter().any(|i| i == a.id())
-                }
-            })
-            .filter(|a| !self.exclude.iter().any(|e| e == a.id()))
-            .cloned()
-            .collect();
-        if chosen.is_empty() {
-            return Err(Error::InvalidSetting(format!(
-                "{} and {} leave no algorithm to run",
-                Setting::Include,
-                Setting::Exclude
-            )));
-        }
-        Ok(chosen)
-    }
-
-    /// The sweep's limits; an error for a time limit that is not a positive number of seconds.
-    fn control(&self) -> Result<Control> {
-        let max_fit = match self.max_fit_seconds {
-            None => None,
-            Some(s) => Some(
-                Duration::try_from_secs_f64(s)
-                    .ok()
-                    .filter(|d| !d.is_zero())
-                    .ok_or_else(|| {
-                        Error::InvalidSetting(format!(
-                            "{} must be a positive number of seconds, got {s}",
-                            Setting::MaxFitSeconds
-                        ))
-                    })?,
-            ),
-        };
-        Ok(Control {
-            max_fit,
-            stop: self.stop.clone(),
-        })
-    }
-
-    /// Checks the settings that do not depend on the data.
-    fn validate(&self) -> Result<()> {
-        if self.folds < 2 {
-            return Err(Error::InvalidSetting(format!(
-                "{} must be at least 2, got {}",
-                Setting::Folds,
-                self.folds
-            )));
-        }
-        if self.encoding.max_levels < 1 {
-            return Err(Error::InvalidSetting(
-                "at least one level must be kept per categorical column".into(),
-            ));
-        }
-        self.control()?;
-        if let (Some(task), Some(sort)) = (self.task, self.sort) {
-            check_sort(task, sort)?;
-        }
-        let tasks = self
-            .task
-            .map_or(vec![Task::Regression, Task::Classification], |t| vec![t]);
-        // An id unknown to every task is a typo, whatever the data turns out to be.
-        for id in self.include.iter().chain(&self.exclude) {
-            if !tasks
-                .iter()
-                .any(|&t| algorithms::for_task(t).iter().any(|a| a.id() == id))
-            {
-                let known: Vec<String> = tasks
-                    .iter()
-                    .map(|&t| {
-                        let ids: Vec<&str> =
-                            algorithms::for_task(t).iter().map(|a| a.id()).collect();
-                        format!("{t}: {}", ids.join(", "))
-                    })
-                    .collect();
-                return Err(Error::UnknownAlgorithm {
-                    id: id.clone(),
-                    known: known.join("; "),
-                });
-            }
-        }
-        Ok(())
-    }
-
     /// Reads `path` as CSV and runs the compare on it.
     pub fn run_csv(&self, path: impl AsRef<Path>) -> Result<Comparison> {
         self.validate()?;
@@ -321,7 +216,7 @@ impl Compare {
         let profile = profile::profile(frame, &values, &self.target, &self.ignore, self.task)?;
         let task = profile.target.task;
         let sort = self.sort.unwrap_or(task.default_sort());
-        check_sort(task, sort)?;
+        checks::check_sort(task, sort)?;
         let algorithms = self.algorithms(task)?;
         let control = self.control()?;
         if profile.kept().next().is_none() {
@@ -336,7 +231,7 @@ impl Compare {
             }));
         }
         let table = Table::new(frame, values, &profile)?;
-        check_width(&table, &self.encoding)?;
+        checks::check_width(&table, &self.encoding)?;
         let shuffle = self.shuffle.then_some(self.seed);
         let folds = match task {
             Task::Regression => folds::kfold(table.rows(), self.folds, shuffle)?,
@@ -348,7 +243,7 @@ impl Compare {
             )?,
         };
 
-        let candidates = candidates(&algorithms)?;
+        let candidates = checks::candidates(&algorithms)?;
         let progress = self.progress.clone();
         let report = move |p: Progress| {
             if let Some(f) = &progress {
@@ -440,80 +335,6 @@ impl Compare {
     }
 }
 
-/// An error when one-hot encoding would make the table too wide or too large, naming the
-/// widest inputs.
-fn check_width(table: &Table, encoding: &EncodingOptions) -> Result<()> {
-    let width = encoded_width_bound(table, encoding);
-    let bytes = table.rows().saturating_mul(width).saturating_mul(8);
-    if width <= MAX_ENCODED_COLUMNS && bytes <= MAX_ENCODED_BYTES {
-        return Ok(());
-    }
-    let mut widest: Vec<(usize, &str)> = table
-        .features
-        .iter()
-        .map(|f| {
-            let one = Table {
-                features: vec![f.clone()],
-                target: Vec::new(),
-                classes: Vec::new(),
-            };
-            (encoded_width_bound(&one, encoding), f.name.as_str())
-        })
-        .collect();
-    widest.sort_by_key(|w| std::cmp::Reverse(w.0));
-    let names: Vec<String> = widest
-        .iter()
-        .take(5)
-        .map(|(w, n)| format!("'{n}' ({w})"))
-        .collect();
-    Err(Error::InvalidSetting(format!(
-        "encoding would make up to {width} columns ({:.1} GiB for {} rows), over the limits of \
-         {MAX_ENCODED_COLUMNS} columns and {} GiB; the widest inputs (columns each): {}; leave \
-         columns out with {}",
-        bytes as f64 / f64::from(1u32 << 30),
-        table.rows(),
-        MAX_ENCODED_BYTES >> 30,
-        names.join(", "),
-        Setting::Ignore
-    )))
-}
-
-/// An error unless `sort` scores `task`.
-fn check_sort(task: Task, sort: Metric) -> Result<()> {
-    if sort.task() == task {
-        return Ok(());
-    }
-    let names: Vec<&str> = task.metrics().iter().map(|m| m.name()).collect();
-    Err(Error::InvalidSetting(format!(
-        "{} {sort} is a {} metric and this is {task}; choose one of {}",
-        Setting::Sort,
-        sort.task(),
-        names.join(", ")
-    )))
-}
-
-/// Every setting of every selected algorithm, checked: an error names the algorithm and the
-/// setting it refuses, before any fit.
-fn candidates(algorithms: &[Arc<dyn Algorithm>]) -> Result<Vec<Candidate>> {
-    let mut candidates = Vec::new();
-    for algorithm in algorithms {
-        for params in algorithm.grid() {
-            let learner = algorithm
-                .configure(&params)
-                .map_err(|e| Error::InvalidParams {
-                    algorithm: algorithm.id().to_string(),
-                    problem: format!("{} ({e})", format_params(&params)),
-                })?;
-            candidates.push(Candidate {
-                algorithm: algorithm.clone(),
-                params,
-                learner: learner.into(),
-            });
-        }
-    }
-    Ok(candidates)
-}
-
 /// Rows whose out-of-fold predictions every candidate keeps (for residual plots): all rows of a
 /// small table, a seeded sample of `OUT_OF_FOLD_ROWS` of a large one.
 fn sample_rows(rows: usize, seed: u64) -> Vec<bool> {
@@ -528,68 +349,4 @@ fn sample_rows(rows: usize, seed: u64) -> Vec<bool> {
         keep[row] = true;
     }
     keep
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::algorithms::{Learner, Param, ParamError, Params};
-
-    /// Ridge, with a grid whose second setting it refuses.
-    struct BadGrid;
-
-    impl Algorithm for BadGrid {
-        fn id(&self) -> &'static str {
-            "ridge"
-        }
-        fn name(&self) -> &'static str {
-            "ridge with a bad grid"
-        }
-        fn backend(&self) -> &'static str {
-            "test"
-        }
-        fn grid(&self) -> Vec<Params> {
-            [1.0, -2.0]
-                .map(|a| Params::from([("alpha".to_string(), Param::Float(a))]))
-                .into()
-        }
-        fn configure(&self, params: &Params) -> std::result::Result<Box<dyn Learner>, ParamError> {
-            algorithms::for_task(Task::Regression)
-                .into_iter()
-                .find(|a| a.id() == "ridge")
-                .expect("ridge is registered")
-                .configure(params)
-        }
-    }
-
-    #[test]
-    fn a_bad_setting_is_refused_before_any_fit_naming_algorithm_and_value() {
-        let err = candidates(&[Arc::new(BadGrid)]).err().expect("refused");
-        assert!(matches!(err, Error::InvalidParams { .. }));
-        assert_eq!(
-            err.to_string(),
-            "invalid setting of algorithm 'ridge': alpha=-2 (hyperparameter 'alpha' must be \
-             non-negative, got -2)"
-        );
-    }
-
-    #[test]
-    fn library_messages_name_settings_not_flags() {
-        let err = Compare::new("y")
-            .folds(1)
-            .run(&DataFrame::empty())
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid setting: `folds` must be at least 2, got 1"
-        );
-        let err = Compare::new("y")
-            .max_fit_seconds(-1.0)
-            .run(&DataFrame::empty())
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("`max_fit_seconds` must be"),
-            "{err}"
-        );
-    }
 }
