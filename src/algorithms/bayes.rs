@@ -49,7 +49,7 @@ impl Learner for NaiveBayesFit {
         let model = GaussianNb::params()
             .var_smoothing(self.var_smoothing)
             .fit(&DatasetBase::new(x, labels))
-            .map_err(|e| FitError::backend("naive Bayes", e.to_string()))?;
+            .map_err(|e| FitError::backend("naive Bayes", e))?;
         Ok(FittedModel::NaiveBayes(NaiveBayes { model, classes }))
     }
 }

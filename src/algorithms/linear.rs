@@ -36,7 +36,7 @@ struct ElasticNetFit {
 }
 
 fn least_squares_failed(e: linfa_linear::LinearError<f64>) -> FitError {
-    FitError::backend("least squares", e.to_string())
+    FitError::backend("least squares", e)
 }
 
 impl Algorithm for Ols {
@@ -186,7 +186,7 @@ impl Learner for ElasticNetFit {
             .tolerance(CD_TOLERANCE)
             .max_iterations(CD_MAX_ITERATIONS)
             .fit(&DatasetBase::new(design, targets))
-            .map_err(|e| FitError::backend("coordinate descent", e.to_string()))?;
+            .map_err(|e| FitError::backend("coordinate descent", e))?;
         Ok(FittedModel::Linear(Linear {
             centering: Some(centering),
             weights: model.hyperplane().clone(),
@@ -224,7 +224,7 @@ fn compress(
         .map_err(|e| FitError::Shape(e.to_string()))?;
     let r = stacked
         .qr_into()
-        .map_err(|e| FitError::backend("QR", e.to_string()))?
+        .map_err(|e| FitError::backend("QR", e))?
         .into_r();
     let design = r.slice(s![..p, ..p]).to_owned();
     let targets = r.slice(s![..p, p]).to_owned();

@@ -56,9 +56,7 @@ impl Learner for LogisticFit {
         let classes = class_count(y)?;
         let labels: Array1<usize> = y.mapv(|c| c as usize);
         let data = DatasetBase::new(x, labels);
-        let fail = |e: linfa_logistic::error::Error| {
-            FitError::backend("logistic regression", e.to_string())
-        };
+        let fail = |e: linfa_logistic::error::Error| FitError::backend("logistic regression", e);
         let model = if classes == 2 {
             let model = linfa_logistic::LogisticRegression::default()
                 .alpha(1.0 / c)

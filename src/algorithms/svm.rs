@@ -82,7 +82,7 @@ impl Learner for SvrFit {
             // linfa-svm 0.8.1's shrinking heuristic can underflow its active-set counter.
             .shrinking(false)
             .fit(&DatasetBase::new(x.to_owned(), scaled_y))
-            .map_err(|e| FitError::backend("SVR solver", e.to_string()))?;
+            .map_err(|e| FitError::backend("SVR solver", e))?;
         Ok(FittedModel::Svr(Box::new(FittedSvr { model, mean, std })))
     }
     fn cost(&self, rows: usize, cols: usize) -> f64 {
@@ -145,7 +145,7 @@ impl Learner for SvcFit {
             .eps(1e-3)
             .shrinking(false)
             .fit(&DatasetBase::new(x.to_owned(), positive))
-            .map_err(|e| FitError::backend("SVC solver", e.to_string()))?;
+            .map_err(|e| FitError::backend("SVC solver", e))?;
         Ok(FittedModel::Svc(Box::new(FittedSvc { model })))
     }
     fn cost(&self, rows: usize, cols: usize) -> f64 {
