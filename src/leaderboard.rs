@@ -285,7 +285,7 @@ impl Leaderboard {
                     )
                 }),
         );
-        let mape_undefined = mape_note(&self.profile).is_some();
+        let note = mape_note(&self.profile);
         let shown: Vec<&Entry> = self.entries.iter().take(n).collect();
         let params: Vec<String> = shown.iter().map(|e| format_params(&e.params)).collect();
         let pw = params
@@ -314,7 +314,7 @@ impl Leaderboard {
             if e.status == Status::Ok {
                 for m in &metrics {
                     let s = e.metric(*m).expect("scored entries have every metric");
-                    let cell = if *m == Metric::Mape && mape_undefined {
+                    let cell = if *m == Metric::Mape && note.is_some() {
                         "inf".to_string()
                     } else {
                         format!("{} ± {}", short(s.mean), short(s.std))
@@ -330,7 +330,7 @@ impl Leaderboard {
         if hidden > 0 {
             out += &format!("  ... {hidden} more in leaderboard.csv\n");
         }
-        if let Some(note) = mape_note(&self.profile) {
+        if let Some(note) = note {
             out += &format!("  note: {note}\n");
         }
         out

@@ -5,6 +5,7 @@ use polars::prelude::DataFrame;
 
 use crate::error::{Error, Result};
 use crate::io::column::Values;
+use crate::io::names::column_names;
 use crate::profile::{target_values, Profile};
 use crate::task::{Kind, Task};
 
@@ -31,10 +32,9 @@ impl Table {
     /// profile's decisions: dropped columns are left out and so are rows whose target is
     /// missing.
     pub fn new(frame: &DataFrame, values: Vec<Values>, profile: &Profile) -> Result<Table> {
-        let mut columns: Vec<(String, Values)> = frame
-            .get_column_names()
-            .iter()
-            .map(|n| n.to_string())
+        let mut columns: Vec<(String, Values)> = column_names(frame)
+            .into_iter()
+            .map(String::from)
             .zip(values)
             .collect();
         let target_name = &profile.target.column.name;

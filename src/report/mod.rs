@@ -149,6 +149,7 @@ impl Report {
                 })
             })
             .collect();
+        let mape = mape_note(profile);
         let classes = &profile.target.classes;
         let target_chart = match &target.histogram {
             // Classification: the rows of each class.
@@ -198,12 +199,12 @@ impl Report {
             candidates => self.entries.len(), scored, folds => self.settings.folds,
             seed => self.settings.seed, shuffle => self.settings.shuffle,
             export_top => self.settings.export_top, sort => sort.to_string(),
-            warnings => profile.warnings.iter().cloned().chain(mape_note(profile)).collect::<Vec<_>>(),
+            warnings => profile.warnings.iter().cloned().chain(mape.clone()).collect::<Vec<_>>(),
             baseline,
             columns_profile => Value::from_serialize(&columns_profile),
             target_chart => Value::from_safe_string(target_chart),
             metric_names => leaderboard_metrics(sort).iter().map(|m| m.to_string()).collect::<Vec<_>>(),
-            groups => Value::from_serialize(groups(&self.entries, leaderboard_metrics(sort), mape_note(profile).is_some())),
+            groups => Value::from_serialize(groups(&self.entries, leaderboard_metrics(sort), mape.is_some())),
             winner => best.map(|e| Value::from_serialize(self.winner(e))),
             fold_rows => Value::from_serialize(&fold_rows), fold_numbers,
         }
