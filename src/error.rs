@@ -146,6 +146,8 @@ pub enum Setting {
     DecimalComma,
     MaxFitSeconds,
     ExportTop,
+    Budget,
+    Trials,
     Id,
     Proba,
     TrackingDir,
@@ -154,7 +156,7 @@ pub enum Setting {
 }
 
 impl Setting {
-    pub const ALL: [Setting; 17] = [
+    pub const ALL: [Setting; 19] = [
         Setting::Folds,
         Setting::Seed,
         Setting::Shuffle,
@@ -167,6 +169,8 @@ impl Setting {
         Setting::DecimalComma,
         Setting::MaxFitSeconds,
         Setting::ExportTop,
+        Setting::Budget,
+        Setting::Trials,
         Setting::Id,
         Setting::Proba,
         Setting::TrackingDir,
@@ -189,6 +193,8 @@ impl Setting {
             Setting::DecimalComma => "decimal_comma",
             Setting::MaxFitSeconds => "max_fit_seconds",
             Setting::ExportTop => "export_top",
+            Setting::Budget => "budget",
+            Setting::Trials => "trials",
             Setting::Id => "id",
             Setting::Proba => "proba",
             Setting::TrackingDir => "tracking_dir",
@@ -212,6 +218,8 @@ impl Setting {
             Setting::DecimalComma => "--decimal-comma",
             Setting::MaxFitSeconds => "--max-fit-seconds",
             Setting::ExportTop => "--export-top",
+            Setting::Budget => "--budget",
+            Setting::Trials => "--trials",
             Setting::Id => "--id",
             Setting::Proba => "--proba",
             Setting::TrackingDir => "--tracking-dir",

@@ -12,8 +12,10 @@ use crate::algorithms::{FitResult, FittedModel, ImportanceKind};
 use crate::metrics::Metric;
 use crate::preprocess::Pipeline;
 
-/// Rows used for permutation importance (a seeded sample of larger tables).
+/// Rows used for permutation importance (a seeded sample of larger tables); an ensemble's
+/// members, each shuffled in turn, use a quarter as many.
 const PERMUTATION_ROWS: usize = 2_000;
+pub const MEMBER_PERMUTATION_ROWS: usize = PERMUTATION_ROWS / 4;
 /// Shuffles per column, averaged.
 const PERMUTATION_REPEATS: usize = 3;
 
@@ -56,16 +58,52 @@ pub fn importance(
         }
         None => (
             ImportanceKind::Permutation,
-            permutation(model, pipeline, x, y, seed)?,
+            permutation(model, pipeline, x, y, seed, PERMUTATION_ROWS)?,
         ),
     };
+    Ok(Some(sorted(kind, features)))
+}
+
+/// The permutation importance of `model` (fitted on `x` and `y`) per input column on a sample
+/// of [`MEMBER_PERMUTATION_ROWS`], whatever importance the model defines itself.
+pub fn permutation_importance(
+    model: &FittedModel,
+    pipeline: &Pipeline,
+    x: ArrayView2<f64>,
+    y: &[f64],
+    seed: u64,
+) -> FitResult<Importance> {
+    let values = permutation(model, pipeline, x, y, seed, MEMBER_PERMUTATION_ROWS)?;
+    Ok(sorted(ImportanceKind::Permutation, values))
+}
+
+/// The weighted sum of importances of one kind (an ensemble's members' permutation importance),
+/// feature by feature.
+pub fn weighted(parts: &[(f64, Importance)]) -> Importance {
+    let mut sums: Vec<(String, f64)> = Vec::new();
+    for (weight, importance) in parts {
+        for f in &importance.features {
+            match sums.iter_mut().find(|(name, _)| *name == f.feature) {
+                Some((_, sum)) => *sum += weight * f.value,
+                None => sums.push((f.feature.clone(), weight * f.value)),
+            }
+        }
+    }
+    let kind = parts
+        .first()
+        .map_or(ImportanceKind::Permutation, |p| p.1.kind);
+    sorted(kind, sums)
+}
+
+/// Finite importances, largest magnitude first.
+fn sorted(kind: ImportanceKind, features: Vec<(String, f64)>) -> Importance {
     let mut features: Vec<FeatureImportance> = features
         .into_iter()
-        .filter(|(_, v): &(String, f64)| v.is_finite())
+        .filter(|(_, v)| v.is_finite())
         .map(|(feature, value)| FeatureImportance { feature, value })
         .collect();
     features.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
-    Ok(Some(Importance { kind, features }))
+    Importance { kind, features }
 }
 
 /// The loss of `model` on `x`: log loss for a classifier (`y` class indices), RMSE otherwise.
@@ -86,12 +124,13 @@ fn permutation(
     x: ArrayView2<f64>,
     y: &[f64],
     seed: u64,
+    at_most: usize,
 ) -> FitResult<Vec<(String, f64)>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut rows: Vec<usize> = (0..x.nrows()).collect();
-    if rows.len() > PERMUTATION_ROWS {
+    if rows.len() > at_most {
         rows.shuffle(&mut rng);
-        rows.truncate(PERMUTATION_ROWS);
+        rows.truncate(at_most);
         rows.sort_unstable();
     }
     let sample: Array2<f64> = x.select(ndarray::Axis(0), &rows);

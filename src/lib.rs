@@ -17,6 +17,7 @@
 pub mod algorithms;
 pub mod artifacts;
 pub mod compare;
+pub mod ensemble;
 pub mod error;
 pub mod folds;
 pub mod importance;
@@ -28,6 +29,7 @@ pub mod preprocess;
 pub mod profile;
 pub mod provenance;
 pub mod report;
+pub mod search;
 pub mod stats;
 pub mod sweep;
 pub mod table;

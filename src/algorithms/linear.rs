@@ -10,7 +10,7 @@ use linfa_linear::LinearRegression;
 use ndarray::{concatenate, s, Array1, Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::params::{float_where, floats, grid};
+use super::params::{float_where, floats, grid, Range};
 use super::{Algorithm, FitError, FitResult, FittedModel, Learner, ParamError, Params};
 
 /// Coordinate descent stops when the duality gap falls below this fraction of ||y||^2.
@@ -83,6 +83,9 @@ impl Algorithm for Ridge {
     fn grid(&self) -> Vec<Params> {
         grid(&[("alpha", floats(&[0.1, 1.0, 10.0]))])
     }
+    fn space(&self) -> Vec<(&'static str, Range)> {
+        vec![("alpha", Range::LogFloat(1e-3, 1e3))]
+    }
     fn configure(&self, params: &Params) -> Result<Box<dyn Learner>, ParamError> {
         let alpha = float_where(params, "alpha", "non-negative", |a| a >= 0.0)?;
         Ok(Box::new(RidgeFit { alpha }))
@@ -137,6 +140,9 @@ impl Algorithm for Lasso {
     fn grid(&self) -> Vec<Params> {
         grid(&[("alpha", floats(&[0.01, 0.1, 1.0]))])
     }
+    fn space(&self) -> Vec<(&'static str, Range)> {
+        vec![("alpha", Range::LogFloat(1e-4, 10.0))]
+    }
     fn configure(&self, params: &Params) -> Result<Box<dyn Learner>, ParamError> {
         Ok(Box::new(ElasticNetFit {
             alpha: alpha(params)?,
@@ -160,6 +166,12 @@ impl Algorithm for ElasticNet {
             ("alpha", floats(&[0.01, 0.1, 1.0])),
             ("l1_ratio", floats(&[0.2, 0.5, 0.8])),
         ])
+    }
+    fn space(&self) -> Vec<(&'static str, Range)> {
+        vec![
+            ("alpha", Range::LogFloat(1e-4, 10.0)),
+            ("l1_ratio", Range::Float(0.05, 0.95)),
+        ]
     }
     fn configure(&self, params: &Params) -> Result<Box<dyn Learner>, ParamError> {
         Ok(Box::new(ElasticNetFit {

@@ -7,7 +7,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::one_vs_rest::class_count;
-use super::params::{float_where, floats, grid};
+use super::params::{float_where, floats, grid, Range};
 use super::{Algorithm, FitError, FitResult, FittedModel, Learner, ParamError, Params};
 use crate::task::Task;
 
@@ -39,6 +39,9 @@ impl Algorithm for LogisticRegression {
     /// alpha = 1 / C.
     fn grid(&self) -> Vec<Params> {
         grid(&[("c", floats(&[0.1, 1.0, 10.0]))])
+    }
+    fn space(&self) -> Vec<(&'static str, Range)> {
+        vec![("c", Range::LogFloat(1e-3, 1e3))]
     }
     fn needs_scaling(&self) -> bool {
         true

@@ -22,7 +22,7 @@ use crate::task::Task;
 
 pub use error::{guard, panic_message, FitError, FitResult};
 pub use fitted::{FittedModel, ImportanceKind};
-pub use params::{format_params, Param, ParamError, Params};
+pub use params::{format_params, Param, ParamError, Params, Range};
 
 /// An algorithm with a default hyperparameter grid.
 ///
@@ -40,6 +40,11 @@ pub trait Algorithm: Send + Sync {
     fn backend(&self) -> &'static str;
     /// The default grid: every setting becomes one candidate.
     fn grid(&self) -> Vec<Params>;
+    /// The ranges the search samples settings from, around the grid's: empty for an
+    /// algorithm without hyperparameters worth searching. A key left out takes its default.
+    fn space(&self) -> Vec<(&'static str, Range)> {
+        Vec::new()
+    }
     /// Whether a compare runs it without `include` naming it. Kernel machines are left out,
     /// as PyCaret's default (`turbo`) library leaves out its SVM: their cost grows with the
     /// square of the rows and they rarely win on tables.

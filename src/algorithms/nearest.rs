@@ -9,7 +9,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::params::{choice, grid, int, ints, texts};
+use super::params::{choice, grid, int, ints, texts, Range};
 use super::{Algorithm, FitError, FitResult, FittedModel, Learner, ParamError, Params};
 
 /// Exact neighbour search above this many training rows costs more than the rest of the sweep
@@ -51,6 +51,12 @@ impl Algorithm for Knn {
             ("k", ints(&[5, 10, 20])),
             ("weights", texts(&["uniform", "distance"])),
         ])
+    }
+    fn space(&self) -> Vec<(&'static str, Range)> {
+        vec![
+            ("k", Range::LogInt(1, 60)),
+            ("weights", Range::Choice(texts(&["uniform", "distance"]))),
+        ]
     }
     fn needs_scaling(&self) -> bool {
         true

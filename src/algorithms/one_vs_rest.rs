@@ -8,7 +8,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
-use super::{Algorithm, FitError, FitResult, FittedModel, Learner, ParamError, Params};
+use super::{Algorithm, FitError, FitResult, FittedModel, Learner, ParamError, Params, Range};
 use crate::task::Task;
 
 /// A classifier made of one `binary` probability model per class.
@@ -36,6 +36,9 @@ impl<A: Algorithm> Algorithm for OneVsRest<A> {
     }
     fn grid(&self) -> Vec<Params> {
         self.binary.grid()
+    }
+    fn space(&self) -> Vec<(&'static str, Range)> {
+        self.binary.space()
     }
     fn needs_scaling(&self) -> bool {
         self.binary.needs_scaling()

@@ -158,6 +158,81 @@ pub fn texts(values: &[&str]) -> Vec<Param> {
     values.iter().map(|&v| Param::Text(v.to_string())).collect()
 }
 
+/// A range the search samples one hyperparameter from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Range {
+    /// A number, uniform between the bounds.
+    Float(f64, f64),
+    /// A positive number, uniform in its logarithm (a penalty, a learning rate).
+    LogFloat(f64, f64),
+    /// An integer, uniform between the bounds (inclusive).
+    Int(i64, i64),
+    /// A positive integer, uniform in its logarithm (a count of neighbours or of rows).
+    LogInt(i64, i64),
+    /// One of some values.
+    Choice(Vec<Param>),
+}
+
+impl Range {
+    /// A value drawn from the whole range.
+    pub fn sample(&self, rng: &mut impl rand::Rng) -> Param {
+        self.at(rng.gen_range(0.0..1.0), rng)
+    }
+
+    /// A value near `value` (a tenth of the range's width either way, in its scale), or one
+    /// drawn from the whole range when `value` is not in it.
+    pub fn near(&self, value: Option<&Param>, rng: &mut impl rand::Rng) -> Param {
+        let position = match (self, value) {
+            (Range::Choice(_), _) | (_, None) | (_, Some(Param::Text(_))) => None,
+            (_, Some(Param::Int(v))) => self.position(*v as f64),
+            (_, Some(Param::Float(v))) => self.position(*v),
+        };
+        match position {
+            Some(p) => {
+                let step: f64 = rng.gen_range(-0.1..0.1);
+                self.at((p + step).clamp(0.0, 1.0), rng)
+            }
+            None => self.sample(rng),
+        }
+    }
+
+    /// Where `v` lies in the range, from 0 to 1 in its scale.
+    fn position(&self, v: f64) -> Option<f64> {
+        let (lo, hi, v) = match *self {
+            Range::Float(lo, hi) => (lo, hi, v),
+            Range::Int(lo, hi) => (lo as f64, hi as f64, v),
+            Range::LogFloat(lo, hi) => (lo.ln(), hi.ln(), v.ln()),
+            Range::LogInt(lo, hi) => ((lo as f64).ln(), (hi as f64).ln(), v.ln()),
+            Range::Choice(_) => return None,
+        };
+        (v.is_finite() && hi > lo && (lo..=hi).contains(&v)).then(|| (v - lo) / (hi - lo))
+    }
+
+    /// The value at position `p` (0 to 1) of the range, floats to four significant digits.
+    fn at(&self, p: f64, rng: &mut impl rand::Rng) -> Param {
+        let lerp = |lo: f64, hi: f64| lo + p * (hi - lo);
+        match self {
+            Range::Float(lo, hi) => Param::Float(significant(lerp(*lo, *hi))),
+            Range::LogFloat(lo, hi) => Param::Float(significant(lerp(lo.ln(), hi.ln()).exp())),
+            Range::Int(lo, hi) => Param::Int(lerp(*lo as f64, *hi as f64).round() as i64),
+            Range::LogInt(lo, hi) => {
+                let v = lerp((*lo as f64).ln(), (*hi as f64).ln()).exp().round() as i64;
+                Param::Int(v.clamp(*lo, *hi))
+            }
+            Range::Choice(values) => values[rng.gen_range(0..values.len().max(1))].clone(),
+        }
+    }
+}
+
+/// `x` to four significant digits, so that settings read well.
+fn significant(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(3 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +242,25 @@ mod tests {
         let g = grid(&[("b", ints(&[1, 2])), ("a", texts(&["x", "y"]))]);
         let rendered: Vec<String> = g.iter().map(format_params).collect();
         assert_eq!(rendered, ["a=x b=1", "a=y b=1", "a=x b=2", "a=y b=2"]);
+    }
+
+    #[test]
+    fn ranges_sample_inside_their_bounds_and_near_a_value() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..200 {
+            let Param::Float(v) = Range::LogFloat(1e-3, 1e3).sample(&mut rng) else {
+                panic!()
+            };
+            assert!((1e-3..=1e3).contains(&v));
+            let Param::Int(k) = Range::LogInt(1, 60).near(Some(&Param::Int(10)), &mut rng) else {
+                panic!()
+            };
+            // A tenth of ln(60) either way of 10: 6.6 to 15.
+            assert!((6..=15).contains(&k), "{k}");
+        }
+        assert_eq!(significant(0.012345678), 0.01235);
+        assert_eq!(significant(123456.0), 123500.0);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
-use automl::algorithms::format_params;
+use automl::algorithms::is_baseline;
 use automl::artifacts::{self, Artifacts, RunFolder};
 use automl::provenance::{self, Source};
 use automl::report::Report;
@@ -22,66 +22,77 @@ use super::{flags, parse_separator, Tracking};
 #[derive(clap::Args)]
 pub struct CompareArgs {
     /// CSV file with a header row.
-    data: PathBuf,
+    pub(super) data: PathBuf,
     /// Column to predict.
     #[arg(long, short)]
-    target: String,
+    pub(super) target: String,
     /// Field delimiter (one character; `\t` for tab).
     #[arg(long, default_value = ",")]
-    sep: String,
+    pub(super) sep: String,
     /// Numbers are written with a decimal comma (3,5); needs --sep other than ','.
     #[arg(long)]
-    decimal_comma: bool,
+    pub(super) decimal_comma: bool,
     /// Cross-validation folds.
     #[arg(long, default_value_t = 5)]
-    folds: usize,
+    pub(super) folds: usize,
     /// Seed for fold shuffling and randomised algorithms.
     #[arg(long, default_value_t = automl::DEFAULT_SEED)]
-    seed: u64,
+    pub(super) seed: u64,
     /// Contiguous folds, exactly as scikit-learn's KFold(shuffle=False).
     #[arg(long)]
-    no_shuffle: bool,
+    pub(super) no_shuffle: bool,
     /// Ranking metric [default: rmse for regression, accuracy for classification]. Regression:
     /// rmse, mae, mape, smape, r2; classification: accuracy, auc, recall, precision, f1, kappa,
     /// mcc, logloss.
     #[arg(long, value_parser = parse_sort)]
-    sort: Option<Metric>,
+    pub(super) sort: Option<Metric>,
     /// The task [default: classification for a text or boolean target or an integer one with
     /// at most 10 distinct values, else regression].
     #[arg(long)]
-    task: Option<Task>,
+    pub(super) task: Option<Task>,
     /// Only these algorithm ids (comma-separated; see `automl models`). Without it, every
     /// algorithm but the kernel machines (svr, svc), which run only when named here.
     #[arg(long, value_delimiter = ',')]
-    include: Vec<String>,
+    pub(super) include: Vec<String>,
     /// Leave out these algorithm ids (comma-separated).
     #[arg(long, value_delimiter = ',')]
-    exclude: Vec<String>,
+    pub(super) exclude: Vec<String>,
     /// Columns to leave out of the features (comma-separated), e.g. an ID or a leak.
     #[arg(long, value_delimiter = ',')]
-    ignore: Vec<String>,
+    pub(super) ignore: Vec<String>,
     /// Leaderboard rows printed.
     #[arg(long, default_value_t = 15)]
-    top: usize,
+    pub(super) top: usize,
     /// Output folder [default: a new folder under ./automl-runs/].
     #[arg(long)]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
     /// Longest one fold's fit may take, in seconds: a candidate that runs over is marked
     /// "timeout" and the sweep goes on.
     #[arg(long, value_name = "SECONDS")]
-    max_fit_seconds: Option<f64>,
+    pub(super) max_fit_seconds: Option<f64>,
     /// Refit this many of the best candidates on all rows and save them (model.automl,
     /// model-2.automl, ...); 0 saves none.
     #[arg(long, default_value_t = 1)]
-    export_top: usize,
+    pub(super) export_top: usize,
+    /// Bound the whole compare's wall time (90s, 5m, 1h or plain seconds) and search past the
+    /// default grid until it is spent. Not reproducible: see --trials.
+    #[arg(long, value_name = "DURATION", value_parser = parse_budget)]
+    pub(super) budget: Option<f64>,
+    /// Search past the default grid for this many candidate-folds (one setting scored on one
+    /// fold): reproducible, the same leaderboard on any machine and thread count.
+    #[arg(long, value_name = "N", value_parser = parse_trials)]
+    pub(super) trials: Option<usize>,
+    /// Do not build the greedy ensemble and the stack.
+    #[arg(long)]
+    pub(super) no_ensembles: bool,
     /// Do not log the run to MLflow.
     #[arg(long)]
-    no_track: bool,
+    pub(super) no_track: bool,
     #[command(flatten)]
-    tracking: Tracking,
+    pub(super) tracking: Tracking,
     /// No progress bar.
     #[arg(long, short)]
-    quiet: bool,
+    pub(super) quiet: bool,
 }
 
 /// A ranking metric: any metric of a task but mse and rmsle.
@@ -96,11 +107,38 @@ fn parse_sort(s: &str) -> Result<Metric, String> {
     }
 }
 
+/// A duration: `90s`, `5m`, `1h`, or plain seconds; positive.
+pub(super) fn parse_budget(s: &str) -> Result<f64, String> {
+    let text = s.trim();
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, 's')) => (&text[..i], 1.0),
+        Some((i, 'm')) => (&text[..i], 60.0),
+        Some((i, 'h')) => (&text[..i], 3600.0),
+        _ => (text, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v * unit),
+        _ => Err(format!(
+            "'{s}' is not a positive duration: give seconds (90, 90s), minutes (5m) or hours (1h)"
+        )),
+    }
+}
+
+/// A positive count of candidate-folds.
+pub(super) fn parse_trials(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a positive whole number of candidate-folds (one setting on one fold)"
+        )),
+    }
+}
+
 /// Exit code of a compare stopped by Ctrl-C (128 + SIGINT, as shells report it).
 const INTERRUPTED: u8 = 130;
 
 /// A flag set by the first Ctrl-C; a second one exits at once.
-fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+pub(super) fn stop_on_ctrl_c() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let installed = ctrlc::set_handler(move || {
@@ -119,7 +157,7 @@ fn stop_on_ctrl_c() -> Arc<AtomicBool> {
 }
 
 /// The compare the flags describe.
-fn configure(args: &CompareArgs, stop: Arc<AtomicBool>) -> anyhow::Result<Compare> {
+pub(super) fn configure(args: &CompareArgs, stop: Arc<AtomicBool>) -> anyhow::Result<Compare> {
     let mut compare = Compare::new(&args.target)
         .stop_when(stop)
         .folds(args.folds)
@@ -142,7 +180,13 @@ fn configure(args: &CompareArgs, stop: Arc<AtomicBool>) -> anyhow::Result<Compar
     if let Some(seconds) = args.max_fit_seconds {
         compare = compare.max_fit_seconds(seconds);
     }
-    Ok(compare)
+    if let Some(seconds) = args.budget {
+        compare = compare.budget(seconds);
+    }
+    if let Some(trials) = args.trials {
+        compare = compare.trials(trials);
+    }
+    Ok(compare.ensembles(!args.no_ensembles))
 }
 
 /// The run's texts as a command-line user reads them: settings named by their flags, in the
@@ -182,7 +226,12 @@ fn progress_bar(quiet: bool) -> Option<ProgressBar> {
 }
 
 pub(super) fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
-    let mut compare = configure(&args, stop_on_ctrl_c())?;
+    let compare = configure(&args, stop_on_ctrl_c())?;
+    execute(&args, compare)
+}
+
+/// Runs `compare` as `args` say: prints, saves the run folder and tracks it.
+pub(super) fn execute(args: &CompareArgs, mut compare: Compare) -> anyhow::Result<ExitCode> {
     let sink = (!args.no_track).then(|| args.tracking.sink());
     if let Some(sink) = &sink {
         sink.check(&args.tracking.experiment)
@@ -216,11 +265,34 @@ pub(super) fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     println!("{}", board.table(args.top));
     let count = |s: automl::Status| board.entries.iter().filter(|e| e.status == s).count();
     println!(
-        "{} candidates ({} scored) x {} folds in {elapsed:.1} s",
+        "{} candidates ({} scored, {} pruned) x {} folds in {elapsed:.1} s",
         board.entries.len(),
         count(automl::Status::Ok),
+        count(automl::Status::Pruned),
         board.settings.folds
     );
+    let useful = |e: &&automl::Entry| e.status == automl::Status::Ok && !is_baseline(&e.model);
+    if let Some(budget) = board.settings.budget_seconds {
+        if !board.entries.iter().any(|e| useful(&e)) {
+            println!(
+                "the budget of {budget} s (--budget) was too small for a single candidate: \
+                 only the baseline was scored"
+            );
+        }
+    }
+    if let (Some(first), Some(last)) = (board.trace.first(), board.trace.last()) {
+        if board.trace.len() > 1 {
+            println!(
+                "search: {} rounds, {} candidate-folds after the grid's {}; best {} {:.6} -> {:.6}",
+                board.trace.len() - 1,
+                last.units - first.units,
+                first.units,
+                board.settings.sort,
+                first.best,
+                last.best
+            );
+        }
+    }
     let command: Vec<String> = std::env::args().collect();
     let source = Source::for_file(&args.data, provenance::shell_words(&command))?;
     let report = Report::new(&result, &source);
@@ -232,12 +304,7 @@ pub(super) fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {error}");
     }
     if let Some(best) = board.best() {
-        println!(
-            "best: {} {} ({})",
-            best.model,
-            format_params(&best.params),
-            best.name
-        );
+        println!("best: {} {} ({})", best.model, best.setting(), best.name);
     }
     let code = if board.partial() {
         eprintln!(

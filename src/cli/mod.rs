@@ -6,6 +6,7 @@
 mod compare;
 mod predict;
 mod runs;
+mod tune;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +18,7 @@ use clap::{Parser, Subcommand};
 use compare::CompareArgs;
 use predict::PredictArgs;
 use runs::RunsArgs;
+use tune::TuneArgs;
 
 #[derive(Parser)]
 #[command(
@@ -26,13 +28,15 @@ use runs::RunsArgs;
 )]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {
+pub(crate) enum Command {
     /// Profile a CSV, cross-validate every algorithm x setting, print and save the leaderboard.
     Compare(CompareArgs),
+    /// Widen one algorithm's search from a finished compare: a new run, within a budget.
+    Tune(TuneArgs),
     /// Predict with an exported model: one prediction per row of a CSV.
     Predict(PredictArgs),
     /// List tracked compares, newest first: run id, date, data, rows, best model, its score.
@@ -80,6 +84,7 @@ impl Tracking {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Compare(args) => compare::compare(args),
+        Command::Tune(args) => tune::tune(args),
         Command::Predict(args) => predict::predict(args).map(|()| ExitCode::SUCCESS),
         Command::Runs(args) => runs::runs(args).map(|()| ExitCode::SUCCESS),
         Command::Report { run } => runs::report(&run).map(|()| ExitCode::SUCCESS),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Compare, MAX_ENCODED_BYTES, MAX_ENCODED_COLUMNS};
-use crate::algorithms::{self, format_params, Algorithm};
+use crate::algorithms::{self, format_params, Algorithm, Params};
 use crate::error::{Error, Result, Setting};
 use crate::metrics::Metric;
 use crate::preprocess::{encoded_width_bound, EncodingOptions};
@@ -71,9 +71,24 @@ impl Compare {
                     })?,
             ),
         };
+        if let Some(b) = self.budget {
+            if !(b.is_finite() && b > 0.0) {
+                return Err(Error::InvalidSetting(format!(
+                    "{} must be a positive number of seconds, got {b}",
+                    Setting::Budget
+                )));
+            }
+        }
+        if self.trials == Some(0) {
+            return Err(Error::InvalidSetting(format!(
+                "{} must be at least 1 (candidate-folds the search may score)",
+                Setting::Trials
+            )));
+        }
         Ok(Control {
             max_fit,
             stop: self.stop.clone(),
+            deadline: None,
         })
     }
 
@@ -180,20 +195,40 @@ pub(super) fn candidates(algorithms: &[Arc<dyn Algorithm>]) -> Result<Vec<Candid
     let mut candidates = Vec::new();
     for algorithm in algorithms {
         for params in algorithm.grid() {
-            let learner = algorithm
-                .configure(&params)
-                .map_err(|e| Error::InvalidParams {
-                    algorithm: algorithm.id().to_string(),
-                    problem: format!("{} ({e})", format_params(&params)),
-                })?;
-            candidates.push(Candidate {
-                algorithm: algorithm.clone(),
-                params,
-                learner: learner.into(),
-            });
+            candidates.push(candidate(algorithm, params)?);
         }
     }
     Ok(candidates)
+}
+
+/// The candidates of `settings` (algorithm id, hyperparameters), each of one of `algorithms`.
+pub(super) fn settings(
+    algorithms: &[Arc<dyn Algorithm>],
+    settings: &[(String, Params)],
+) -> Result<Vec<Candidate>> {
+    settings
+        .iter()
+        .map(|(id, params)| {
+            let algorithm = algorithms.iter().find(|a| a.id() == id).ok_or_else(|| {
+                Error::InvalidSetting(format!("no selected algorithm has the id '{id}'"))
+            })?;
+            candidate(algorithm, params.clone())
+        })
+        .collect()
+}
+
+fn candidate(algorithm: &Arc<dyn Algorithm>, params: Params) -> Result<Candidate> {
+    let learner = algorithm
+        .configure(&params)
+        .map_err(|e| Error::InvalidParams {
+            algorithm: algorithm.id().to_string(),
+            problem: format!("{} ({e})", format_params(&params)),
+        })?;
+    Ok(Candidate {
+        algorithm: algorithm.clone(),
+        params,
+        learner: learner.into(),
+    })
 }
 
 #[cfg(test)]

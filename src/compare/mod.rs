@@ -1,25 +1,31 @@
 //! The compare builder: settings in, a ranked leaderboard and the best candidates refitted on
 //! every row out. Every setting, hyperparameters included, is checked before the sweep starts.
+//! The grid (and, within a budget, the search) is scored by [`crate::search`], the ensembles
+//! built from its out-of-fold predictions by [`crate::ensemble`], and the best refitted here
+//! ([`refit`]).
 
 mod checks;
+mod refit;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use polars::prelude::DataFrame;
-use rayon::prelude::*;
 
-use crate::algorithms::{format_params, Algorithm};
-use crate::error::{chain, Error, Result};
+use crate::algorithms::Params;
+use crate::ensemble;
+use crate::error::{Error, Result};
 use crate::folds;
 use crate::io::load::{self, CsvOptions};
-use crate::leaderboard::{self, Entry, Leaderboard, Settings, Status};
+use crate::leaderboard::{self, Leaderboard, Settings};
 use crate::metrics::Metric;
 use crate::model::Model;
 use crate::preprocess::EncodingOptions;
 use crate::profile::{self, Profile};
-use crate::sweep::{self, Progress};
+use crate::search;
+use crate::sweep::Progress;
 use crate::table::Table;
 use crate::task::Task;
 
@@ -29,8 +35,9 @@ pub const DEFAULT_SEED: u64 = 42;
 /// the sweep holds several copies (each fold's training and validation rows).
 pub const MAX_ENCODED_COLUMNS: usize = 20_000;
 pub const MAX_ENCODED_BYTES: usize = 4 << 30;
-/// Rows whose out-of-fold predictions are kept for every candidate.
-pub const OUT_OF_FOLD_ROWS: usize = 2_000;
+/// Share of a time budget the grid and the search may use; the rest is kept for the ensembles,
+/// the refit of the winner and the export.
+pub const SEARCH_SHARE: f64 = 0.85;
 
 type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
@@ -74,6 +81,10 @@ pub struct Compare {
     encoding: EncodingOptions,
     export_top: usize,
     max_fit_seconds: Option<f64>,
+    budget: Option<f64>,
+    trials: Option<usize>,
+    ensembles: bool,
+    start_from: Option<Vec<(String, Params)>>,
     stop: Option<Arc<AtomicBool>>,
     progress: Option<ProgressFn>,
 }
@@ -96,6 +107,10 @@ impl Compare {
             encoding: EncodingOptions::default(),
             export_top: 1,
             max_fit_seconds: None,
+            budget: None,
+            trials: None,
+            ensembles: true,
+            start_from: None,
             stop: None,
             progress: None,
         }
@@ -178,6 +193,37 @@ impl Compare {
         self
     }
 
+    /// Bounds the whole compare's wall time: the grid and the search stop at
+    /// [`SEARCH_SHARE`] of it (candidates not finished are skipped, running fits abandoned),
+    /// leaving the rest for the ensembles, the refit and the export. With a budget the search
+    /// goes on past the grid until the time is up. Not reproducible: how far it gets depends
+    /// on the machine; see [`Compare::trials`].
+    pub fn budget(mut self, seconds: f64) -> Compare {
+        self.budget = Some(seconds);
+        self
+    }
+
+    /// Searches past the grid for `trials` candidate-folds (one candidate scored on one fold),
+    /// in rounds of successive halving: the same seed gives the same leaderboard on any
+    /// machine and at any thread count.
+    pub fn trials(mut self, trials: usize) -> Compare {
+        self.trials = Some(trials);
+        self
+    }
+
+    /// Whether the greedy ensemble and the stack are built and ranked (the default).
+    pub fn ensembles(mut self, on: bool) -> Compare {
+        self.ensembles = on;
+        self
+    }
+
+    /// Starts from these settings (algorithm id and hyperparameters) instead of the default
+    /// grid: a search that continues a finished run.
+    pub fn start_from(mut self, settings: Vec<(String, Params)>) -> Compare {
+        self.start_from = Some(settings);
+        self
+    }
+
     /// Stops the sweep when `flag` becomes true (Ctrl-C, a service shutting down): no fit starts,
     /// running ones are abandoned, and the leaderboard of the candidates that finished comes
     /// back, the others marked interrupted ([`Leaderboard::partial`]); nothing is refitted.
@@ -243,28 +289,62 @@ impl Compare {
             )?,
         };
 
-        let candidates = checks::candidates(&algorithms)?;
+        let grid = match &self.start_from {
+            None => checks::candidates(&algorithms)?,
+            Some(settings) => checks::settings(&algorithms, settings)?,
+        };
+        let started = Instant::now();
+        let mut control = control;
+        control.deadline = self
+            .budget
+            .map(|b| started + Duration::from_secs_f64(b * SEARCH_SHARE));
         let progress = self.progress.clone();
         let report = move |p: Progress| {
             if let Some(f) = &progress {
                 f(p)
             }
         };
-        let outcomes = sweep::run(
-            &table,
-            &folds,
-            &candidates,
-            &self.encoding,
-            self.seed,
-            &sample_rows(table.rows(), self.seed),
-            &control,
-            &report,
-        );
-        let entries = leaderboard::rank(candidates, outcomes, sort);
-        let (models, export_errors) = if control.stopped() {
+        let context = search::Context {
+            table: &table,
+            folds: &folds,
+            encoding: &self.encoding,
+            seed: self.seed,
+            sort,
+            control: &control,
+            progress: &report,
+        };
+        let budget = search::Budget {
+            trials: self.trials,
+            until: control.deadline,
+        };
+        let searched = search::run(&context, grid, &algorithms, &budget);
+        let mut entries = leaderboard::rank(searched.entries, sort);
+        let stopped = control.stopped();
+        if self.ensembles && !stopped {
+            let pool = ensemble::pool(&entries, sort);
+            entries.extend(ensemble::build(&entries, &folds, &table.target, task, sort));
+            // Out-of-fold predictions are kept for the pool while the ensembles are built,
+            // then for the winner alone (the report's charts).
+            for (i, e) in entries.iter_mut().enumerate() {
+                if !pool.contains(&i) && e.blend.is_none() {
+                    e.out_of_fold = Vec::new();
+                }
+            }
+            entries = leaderboard::rank(entries, sort);
+        }
+        for e in entries.iter_mut().skip(1) {
+            e.out_of_fold = Vec::new();
+        }
+        let (models, export_errors) = if stopped {
             (Vec::new(), Vec::new())
         } else {
-            self.refit(&table, &profile.target.column.name, &entries, &algorithms)
+            refit::refit(
+                self,
+                &table,
+                &profile.target.column.name,
+                &entries,
+                &algorithms,
+            )
         };
         let leaderboard = Leaderboard {
             profile,
@@ -274,8 +354,12 @@ impl Compare {
                 seed: self.seed,
                 sort,
                 export_top: self.export_top,
+                budget_seconds: self.budget,
+                trials: self.trials,
             },
             entries,
+            trace: searched.trace,
+            actual: table.target,
         };
         Ok(Comparison {
             leaderboard,
@@ -283,70 +367,4 @@ impl Compare {
             export_errors,
         })
     }
-
-    /// Refits the best `export_top` scored entries (of the selected `algorithms`) on every
-    /// row, in parallel.
-    fn refit(
-        &self,
-        table: &Table,
-        target: &str,
-        entries: &[Entry],
-        algorithms: &[Arc<dyn Algorithm>],
-    ) -> (Vec<Model>, Vec<String>) {
-        let results: Vec<std::result::Result<Model, String>> = entries
-            .iter()
-            .filter(|e| e.status == Status::Ok)
-            .take(self.export_top)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|entry| {
-                let algorithm = algorithms
-                    .iter()
-                    .find(|a| a.id() == entry.model)
-                    .ok_or_else(|| format!("unknown algorithm {}", entry.model))?;
-                Model::train(
-                    table,
-                    target,
-                    entry,
-                    algorithm.as_ref(),
-                    &self.encoding,
-                    self.seed,
-                )
-                .map_err(|e| {
-                    format!(
-                        "refitting #{} {} {} on all rows failed: {}",
-                        entry.rank,
-                        entry.model,
-                        format_params(&entry.params),
-                        chain(&e)
-                    )
-                })
-            })
-            .collect();
-        let mut models = Vec::new();
-        let mut errors = Vec::new();
-        for result in results {
-            match result {
-                Ok(m) => models.push(m),
-                Err(e) => errors.push(e),
-            }
-        }
-        (models, errors)
-    }
-}
-
-/// Rows whose out-of-fold predictions every candidate keeps (for residual plots): all rows of a
-/// small table, a seeded sample of `OUT_OF_FOLD_ROWS` of a large one.
-fn sample_rows(rows: usize, seed: u64) -> Vec<bool> {
-    use rand::seq::index::sample;
-    use rand::SeedableRng;
-    if rows <= OUT_OF_FOLD_ROWS {
-        return vec![true; rows];
-    }
-    let mut keep = vec![false; rows];
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    for row in sample(&mut rng, rows, OUT_OF_FOLD_ROWS) {
-        keep[row] = true;
-    }
-    keep
 }

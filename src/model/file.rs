@@ -11,8 +11,11 @@ use crate::io::sha256_hex;
 use crate::io::write::write_atomic;
 use crate::preprocess::Step;
 
-/// Version of the file layout and body schema; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 2;
+/// Version of the file layout and body schema; bumped on any incompatible change. Version 3
+/// added ensembles (`members`); version 2 files (single models) load unchanged.
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest version this build reads.
+const OLDEST_READ: u32 = 2;
 /// File name of a model inside a run folder.
 pub const MODEL_FILE: &str = "model.automl";
 const MAGIC: &str = "AUTOML-MODEL";
@@ -23,8 +26,8 @@ pub enum ModelFileError {
     #[error("it is not an automl model file (no AUTOML-MODEL header)")]
     NotAModel,
     #[error(
-        "it has model format version {found}, and this automl ({}) reads version \
-         {FORMAT_VERSION}; load it with the automl version that wrote it, or re-run the \
+        "it has model format version {found}, and this automl ({}) reads versions \
+         {OLDEST_READ} to {FORMAT_VERSION}; load it with the automl version that wrote it, or re-run the \
          compare to export it again",
         env!("CARGO_PKG_VERSION")
     )]
@@ -96,7 +99,7 @@ impl Model {
             return Err(NotAModel);
         };
         let version: u32 = version.parse().map_err(|_| NotAModel)?;
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READ..=FORMAT_VERSION).contains(&version) {
             return Err(Version { found: version });
         }
         let length: usize = length.parse().map_err(|_| NotAModel)?;
@@ -113,15 +116,15 @@ impl Model {
             return Err(Checksum);
         }
         let model: Model = serde_json::from_slice(body).map_err(|e| Malformed(e.to_string()))?;
-        model.check()?;
+        model.check(version)?;
         Ok(model)
     }
 
     /// Consistency of a parsed body: what the header said, and one pipeline step per input.
-    fn check(&self) -> std::result::Result<(), ModelFileError> {
-        if self.format_version != FORMAT_VERSION {
+    fn check(&self, version: u32) -> std::result::Result<(), ModelFileError> {
+        if self.format_version != version {
             return Err(ModelFileError::Inconsistent(format!(
-                "its body says format version {}, its header {FORMAT_VERSION}",
+                "its body says format version {}, its header {version}",
                 self.format_version
             )));
         }

@@ -5,6 +5,7 @@
 //! Saved and loaded as a checksummed file of plain data ([`file`]); new rows are read as the
 //! training kinds ([`read`]) and predictions turned into a table ([`frame`]).
 
+mod blend;
 mod file;
 mod frame;
 mod read;
@@ -24,6 +25,7 @@ use crate::preprocess::{EncodingOptions, Pipeline};
 use crate::table::{Feature, Table};
 use crate::task::{Kind, Task};
 
+pub use blend::MemberModel;
 pub use file::{ModelFileError, FORMAT_VERSION, MODEL_FILE};
 pub use frame::{predictions_frame, Keep};
 
@@ -74,7 +76,12 @@ pub struct Model {
     /// What the model relies on, measured on its training rows at export.
     #[serde(default)]
     pub importance: Option<Importance>,
+    /// The fitted model; for an ensemble, the constant its members' weighted predictions are
+    /// added to (its intercept).
     pub model: FittedModel,
+    /// An ensemble's members, each with its weight (empty for a single model).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberModel>,
 }
 
 impl std::fmt::Debug for Model {
@@ -108,6 +115,20 @@ impl std::fmt::Display for Model {
     }
 }
 
+/// The cross-validation scores of a leaderboard entry that are defined.
+fn cv_scores(entry: &Entry) -> Vec<CvScore> {
+    entry
+        .metrics
+        .iter()
+        .filter(|(_, s)| s.mean.is_finite() && s.std.is_finite())
+        .map(|&(metric, s)| CvScore {
+            metric,
+            mean: s.mean,
+            std: s.std,
+        })
+        .collect()
+}
+
 /// Predictions for new rows, with what was noticed on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Predictions {
@@ -135,15 +156,15 @@ impl Predictions {
 }
 
 impl Model {
-    /// Refits the leaderboard `entry` (an `algorithm` setting) on every row of `table`.
+    /// Refits the leaderboard `entry` (an `algorithm` setting) on every row of `table`, and
+    /// measures its importance when `rate` (an ensemble's members are rated together).
     /// Errors and panics come back as a fit error, as in the sweep.
     pub(crate) fn train(
         table: &Table,
         target: &str,
         entry: &Entry,
         algorithm: &dyn Algorithm,
-        encoding: &EncodingOptions,
-        seed: u64,
+        (encoding, seed, rate): (&EncodingOptions, u64, bool),
     ) -> std::result::Result<Model, FitError> {
         let rows: Vec<usize> = (0..table.rows()).collect();
         let learner = algorithm.configure(&entry.params)?;
@@ -153,8 +174,10 @@ impl Model {
                 .map_err(preprocessing)?;
             let x = pipeline.transform(table, &rows).map_err(preprocessing)?;
             let model = learner.fit(x.view(), ArrayView1::from(&table.target), seed)?;
-            let importance =
-                importance::importance(&model, &pipeline, x.view(), &table.target, seed)?;
+            let importance = match rate {
+                true => importance::importance(&model, &pipeline, x.view(), &table.target, seed)?,
+                false => None,
+            };
             if model.is_classifier() != (table.task() == Task::Classification) {
                 return Err(FitError::Unsupported(
                     "the model does not fit the task".into(),
@@ -191,21 +214,13 @@ impl Model {
             classes: table.classes.clone(),
             rows: table.rows(),
             seed,
-            cv: entry
-                .metrics
-                .iter()
-                .filter(|(_, s)| s.mean.is_finite() && s.std.is_finite())
-                .map(|&(metric, s)| CvScore {
-                    metric,
-                    mean: s.mean,
-                    std: s.std,
-                })
-                .collect(),
+            cv: cv_scores(entry),
             created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             inputs,
             pipeline,
             importance,
             model,
+            members: Vec::new(),
         })
     }
 
@@ -243,22 +258,18 @@ impl Model {
             algorithm: self.algorithm.clone(),
             source: e.into(),
         };
-        let proba = if self.classes.is_empty() {
-            None
-        } else {
-            let proba = guard(|| self.model.predict_proba(x.view())).map_err(failed)?;
-            if proba.ncols() != self.classes.len() {
-                return Err(failed(FitError::Shape(format!(
-                    "it gave probabilities of {} classes for {}",
-                    proba.ncols(),
-                    self.classes.len()
-                ))));
+        let (values, proba) = match guard(|| self.output(x.view())).map_err(failed)? {
+            blend::Output::Values(values) => (values, None),
+            blend::Output::Proba(proba) => {
+                if proba.ncols() != self.classes.len() {
+                    return Err(failed(FitError::Shape(format!(
+                        "it gave probabilities of {} classes for {}",
+                        proba.ncols(),
+                        self.classes.len()
+                    ))));
+                }
+                (most_probable(proba.view()), Some(proba))
             }
-            Some(proba)
-        };
-        let values = match &proba {
-            None => guard(|| self.model.predict(x.view())).map_err(failed)?,
-            Some(p) => most_probable(p.view()),
         };
         if values.len() != rows.len() {
             return Err(Error::Internal(format!(

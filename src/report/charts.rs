@@ -330,3 +330,54 @@ pub fn class_counts(title: &str, labels: &[String], counts: &[usize]) -> String 
         Ok(())
     })
 }
+
+/// A step line of `points` (x, y) with dots at each: the search's best score after each round.
+pub fn trace(title: &str, x_label: &str, y_label: &str, points: &[(f64, f64)]) -> String {
+    let finite: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    if finite.len() < 2 {
+        return String::new();
+    }
+    let (x_max, (y_min, y_max)) = (
+        finite.iter().map(|p| p.0).fold(0.0, f64::max),
+        finite
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+                (lo.min(p.1), hi.max(p.1))
+            }),
+    );
+    let pad = ((y_max - y_min) * 0.1).max(y_max.abs() * 1e-6).max(1e-12);
+    svg((560, 320), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max * 1.02, (y_min - pad)..(y_max + pad))
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_labels(6)
+            .y_labels(6)
+            .light_line_style(TRANSPARENT)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let steps: Vec<(f64, f64)> = finite
+            .windows(2)
+            .flat_map(|w| [w[0], (w[1].0, w[0].1)])
+            .chain(finite.last().copied())
+            .collect();
+        chart
+            .draw_series(LineSeries::new(steps, BLUE_.stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(finite.iter().map(|&p| Circle::new(p, 3, BLUE_.filled())))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}

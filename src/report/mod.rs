@@ -16,10 +16,10 @@ use crate::compare::Comparison;
 use crate::error::{Error, Result};
 use crate::importance::Importance;
 use crate::leaderboard::{mape_note, Entry, Settings, Status};
+use crate::leaderboard::{OutOfFold, TracePoint};
 use crate::metrics::Metric;
 use crate::profile::{ColumnProfile, Profile};
 use crate::provenance::Source;
-use crate::sweep::OutOfFold;
 use crate::task::Task;
 
 /// File names in a run folder.
@@ -48,6 +48,9 @@ pub struct Report {
     /// The winner's out-of-fold predictions and, when it was exported, its importances.
     pub out_of_fold: Vec<OutOfFold>,
     pub importance: Option<Importance>,
+    /// The search's best score after the grid and after each round.
+    #[serde(default)]
+    pub trace: Vec<TracePoint>,
 }
 
 impl Report {
@@ -77,12 +80,15 @@ impl Report {
             profile: board.profile.clone(),
             entries: board.entries.clone(),
             fold_scores,
-            out_of_fold: best.map(|e| e.out_of_fold.clone()).unwrap_or_default(),
+            out_of_fold: best
+                .map(|e| comparison.leaderboard.chart_rows(e))
+                .unwrap_or_default(),
             importance: comparison
                 .models
                 .first()
                 .filter(|m| best.is_some_and(|b| b.rank == m.rank))
                 .and_then(|m| m.importance.clone()),
+            trace: board.trace.clone(),
         }
     }
 
@@ -207,7 +213,68 @@ impl Report {
             groups => Value::from_serialize(groups(&self.entries, leaderboard_metrics(sort), mape.is_some())),
             winner => best.map(|e| Value::from_serialize(self.winner(e))),
             fold_rows => Value::from_serialize(&fold_rows), fold_numbers,
+            search => Value::from_serialize(self.search()),
+            ensembles => Value::from_serialize(self.ensembles()),
         }
+    }
+
+    /// The search section: its trace as a chart and in figures; none without a search.
+    fn search(&self) -> Option<serde_json::Value> {
+        if self.trace.len() < 2 {
+            return None;
+        }
+        let sort = self.settings.sort;
+        let points: Vec<(f64, f64)> = self
+            .trace
+            .iter()
+            .map(|p| (p.units as f64, p.best))
+            .collect();
+        let chart = charts::trace(
+            &format!("best cross-validated {sort}"),
+            "candidate-folds scored (the grid's first)",
+            &sort.to_string(),
+            &points,
+        );
+        let (first, last) = (self.trace[0], self.trace[self.trace.len() - 1]);
+        let pruned = self
+            .entries
+            .iter()
+            .filter(|e| e.status == Status::Pruned)
+            .count();
+        Some(json!({
+            "chart": chart, "rounds": self.trace.len() - 1, "pruned": pruned,
+            "grid_units": first.units, "units": last.units, "seconds": format!("{:.1}", last.seconds),
+            "grid_best": number(first.best), "best": number(last.best),
+            "points": self.trace.iter().map(|p| json!({
+                "units": p.units, "seconds": format!("{:.2}", p.seconds),
+                "candidates": p.candidates, "best": number(p.best),
+            })).collect::<Vec<_>>(),
+        }))
+    }
+
+    /// Each ensemble's members and weights, and its honest and in-sample scores.
+    fn ensembles(&self) -> Vec<serde_json::Value> {
+        let sort = self.settings.sort;
+        self.entries
+            .iter()
+            .filter_map(|e| {
+                let blend = e.blend.as_ref()?;
+                let labels: Vec<String> = blend
+                    .members
+                    .iter()
+                    .map(|m| format!("{} {}", m.model, format_params(&m.params)))
+                    .collect();
+                let weights: Vec<f64> = blend.members.iter().map(|m| m.weight).collect();
+                Some(json!({
+                    "rank": e.rank, "name": e.name, "model": e.model,
+                    "honest": e.metric(sort).map(|s| number(s.mean)),
+                    "in_sample": number(blend.in_sample),
+                    "intercept": (blend.intercept != 0.0).then(|| number(blend.intercept)),
+                    "note": crate::leaderboard::optimism(e, sort),
+                    "chart": charts::bars(&format!("{} weights", e.name), &labels, &weights),
+                }))
+            })
+            .collect()
     }
 }
 
@@ -249,7 +316,7 @@ fn groups(entries: &[Entry], metrics: &[Metric], mape_undefined: bool) -> Vec<se
                         })
                         .collect();
                     json!({
-                        "rank": e.rank, "model": e.model, "params": format_params(&e.params),
+                        "rank": e.rank, "model": e.model, "params": e.setting(),
                         "status": e.status.to_string(), "error": e.error, "metrics": metrics,
                         "fit_seconds": e.fit_seconds, "fit_text": format!("{:.3}", e.fit_seconds),
                     })
@@ -261,9 +328,7 @@ fn groups(entries: &[Entry], metrics: &[Metric], mape_undefined: bool) -> Vec<se
 }
 
 fn label(e: &Entry) -> String {
-    format!("{} {}", e.model, format_params(&e.params))
-        .trim()
-        .to_string()
+    format!("{} {}", e.model, e.setting()).trim().to_string()
 }
 
 /// Four significant digits, as a leaderboard shows them.

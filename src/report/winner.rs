@@ -7,9 +7,9 @@ use serde_json::json;
 use super::{charts, label, number, Report, IMPORTANCE_BARS, ROC_CURVES};
 use crate::algorithms::ImportanceKind;
 use crate::leaderboard::Entry;
+use crate::leaderboard::OutOfFold;
 use crate::metrics::{roc_curve, Confusion, RocCurve};
 use crate::stats::Histogram;
-use crate::sweep::OutOfFold;
 use crate::task::Task;
 
 impl Report {

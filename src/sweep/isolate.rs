@@ -29,6 +29,9 @@ pub struct Control {
     /// When set (by Ctrl-C, or a service shutting down), no fit starts and running fits are
     /// abandoned: the candidates not finished are `Interrupted`.
     pub stop: Option<Arc<AtomicBool>>,
+    /// When the time budget ends: no fit starts after it and running fits are abandoned; the
+    /// candidates not finished are `OverBudget`.
+    pub deadline: Option<Instant>,
 }
 
 impl Control {
@@ -36,6 +39,10 @@ impl Control {
         self.stop
             .as_ref()
             .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+
+    pub fn over_budget(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 }
 
@@ -80,6 +87,9 @@ pub(super) fn run<T: Send + 'static>(
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if control.stopped() {
                     return Err(TaskError::Interrupted);
+                }
+                if control.over_budget() {
+                    return Err(TaskError::OverBudget);
                 }
                 if let Some(limit) = control.max_fit.filter(|&l| started.elapsed() > l) {
                     return Err(TaskError::TimedOut(format!(

@@ -13,8 +13,6 @@ mod score;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use serde::{Deserialize, Serialize};
-
 use crate::algorithms::{Algorithm, Learner, Params};
 use crate::folds::Fold;
 use crate::preprocess::{encoded_width_bound, EncodingOptions};
@@ -34,24 +32,14 @@ pub struct Candidate {
 /// [`crate::task::Task::metrics`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoldScore {
+    /// Index of the fold.
+    pub fold: usize,
     pub scores: Vec<f64>,
     pub fit_seconds: f64,
-    /// The out-of-fold predictions of the validation rows marked to keep.
-    pub kept: Vec<OutOfFold>,
-}
-
-/// A row's prediction by a model that did not see it in training.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutOfFold {
-    /// Row of the modelling table (rows with a target).
-    pub row: usize,
-    /// The target, or the class index.
-    pub actual: f64,
-    /// The prediction, or the most probable class index.
-    pub predicted: f64,
-    /// Classification: the probability of each class.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub proba: Vec<f64>,
+    /// The predictions of the fold's validation rows, in its order, as `f32`: one value per
+    /// row, or (classification) each class's probability, row after row. Taken into the
+    /// candidate's out-of-fold predictions once every fold is scored.
+    pub predictions: Vec<f32>,
 }
 
 /// What became of a candidate.
@@ -67,6 +55,10 @@ pub enum Outcome {
     Skipped(String),
     /// Not finished when the sweep was stopped.
     Interrupted,
+    /// Not finished within the time budget.
+    OverBudget,
+    /// Stopped early by the search, with the scores of the folds it was run on.
+    Pruned(Vec<FoldScore>),
 }
 
 /// Why a fold task produced no score.
@@ -75,6 +67,7 @@ enum TaskError {
     Failed(String),
     TimedOut(String),
     Interrupted,
+    OverBudget,
 }
 
 /// Progress of a sweep: finished and total fold fits.
@@ -84,17 +77,18 @@ pub struct Progress {
     pub total: usize,
 }
 
-/// Runs every candidate on every fold and returns one outcome per candidate, in order, with
-/// the out-of-fold predictions of the rows where `keep` is true. The result does not depend on
-/// the number of threads.
+/// Runs every candidate on the folds numbered in `on` (all of `folds`, or some of them for a
+/// cheap first look) and returns one outcome per candidate, in order, with each fold's scores
+/// and predictions. A fold's result does not depend on the other folds run, nor on the number
+/// of threads.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     table: &Table,
     folds: &[Fold],
+    on: &[usize],
     candidates: &[Candidate],
     encoding: &EncodingOptions,
     seed: u64,
-    keep: &[bool],
     control: &Control,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Vec<Outcome> {
@@ -111,8 +105,8 @@ pub fn run(
         candidates[c].learner.cost(max_train, cols)
     });
     // Every fold's train and validation matrices, unscaled and standardised.
-    let all_folds_bytes = table.rows() * cols * 8 * folds.len() * 2;
-    let tasks = schedule::tasks(folds.len(), groups.len(), all_folds_bytes);
+    let all_folds_bytes = table.rows() * cols * 8 * on.len() * 2;
+    let tasks = schedule::tasks(on, groups.len(), all_folds_bytes);
     let shared: Vec<fold_cache::SharedFold> = folds
         .iter()
         .map(|_| fold_cache::SharedFold::new(groups.len()))
@@ -125,13 +119,24 @@ pub fn run(
     let next = AtomicUsize::new(0);
     let results: Vec<OnceLock<Result<Vec<FoldScore>, TaskError>>> =
         tasks.iter().map(|_| OnceLock::new()).collect();
+    // Baselines are exempt from the time budget: however small, they are ranked.
+    let unbudgeted = Control {
+        deadline: None,
+        ..control.clone()
+    };
     let worker = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(&(f, g)) = tasks.get(i) else { break };
         let members: Vec<&Candidate> = groups[g].iter().map(|&c| &candidates[c]).collect();
         let scaled = members[0].algorithm.needs_scaling();
+        let control = match members[0].algorithm.is_baseline() {
+            true => &unbudgeted,
+            false => control,
+        };
         let result = if control.stopped() {
             Err(TaskError::Interrupted)
+        } else if control.over_budget() {
+            Err(TaskError::OverBudget)
         } else if timed_out[g].load(Ordering::Relaxed) {
             Err(TaskError::TimedOut(
                 "not run: another fold ran over the time limit".into(),
@@ -143,7 +148,7 @@ pub fn run(
                 table,
                 fold: &folds[f],
                 seed: schedule::fold_seed(seed, f),
-                keep,
+                index: f,
             };
             task.run(data, control)
         };
@@ -172,11 +177,17 @@ pub fn run(
     let mut per_candidate: Vec<Vec<Result<FoldScore, TaskError>>> =
         vec![Vec::new(); candidates.len()];
     for (&(_, g), result) in tasks.iter().zip(results) {
-        for (i, &c) in groups[g].iter().enumerate() {
-            per_candidate[c].push(match &result {
-                Ok(scores) => Ok(scores[i].clone()),
-                Err(e) => Err(e.clone()),
-            });
+        match result {
+            Ok(scores) => {
+                for (&c, score) in groups[g].iter().zip(scores) {
+                    per_candidate[c].push(Ok(score));
+                }
+            }
+            Err(e) => {
+                for &c in &groups[g] {
+                    per_candidate[c].push(Err(e.clone()));
+                }
+            }
         }
     }
     per_candidate
@@ -184,17 +195,17 @@ pub fn run(
         .zip(skipped)
         .map(|(fold_results, skip)| match skip {
             Some(reason) => Outcome::Skipped(reason),
-            None => outcome(fold_results),
+            None => outcome(on, fold_results),
         })
         .collect()
 }
 
-/// A candidate's outcome from its folds' results: a failure names its fold and wins over a
-/// time-out, which wins over an interruption.
-fn outcome(fold_results: Vec<Result<FoldScore, TaskError>>) -> Outcome {
+/// A candidate's outcome from its folds' results (folds `on`): a failure names its fold and
+/// wins over a time-out, which wins over an interruption, which wins over the budget.
+fn outcome(on: &[usize], fold_results: Vec<Result<FoldScore, TaskError>>) -> Outcome {
     let mut scores = Vec::new();
-    let (mut timed_out, mut interrupted) = (None, false);
-    for (f, result) in fold_results.into_iter().enumerate() {
+    let (mut timed_out, mut interrupted, mut over_budget) = (None, false, false);
+    for (&f, result) in on.iter().zip(fold_results) {
         match result {
             Ok(score) => scores.push(score),
             Err(TaskError::Failed(e)) => return Outcome::Failed(format!("fold {}: {e}", f + 1)),
@@ -202,12 +213,14 @@ fn outcome(fold_results: Vec<Result<FoldScore, TaskError>>) -> Outcome {
                 timed_out.get_or_insert(format!("fold {}: {e}", f + 1));
             }
             Err(TaskError::Interrupted) => interrupted = true,
+            Err(TaskError::OverBudget) => over_budget = true,
         }
     }
-    match (timed_out, interrupted) {
-        (Some(e), _) => Outcome::TimedOut(e),
-        (None, true) => Outcome::Interrupted,
-        (None, false) => Outcome::Scored(scores),
+    match (timed_out, interrupted, over_budget) {
+        (Some(e), _, _) => Outcome::TimedOut(e),
+        (None, true, _) => Outcome::Interrupted,
+        (None, false, true) => Outcome::OverBudget,
+        (None, false, false) => Outcome::Scored(scores),
     }
 }
 
@@ -291,15 +304,16 @@ mod tests {
         let control = Control {
             max_fit: Some(Duration::from_millis(100)),
             stop: None,
+            deadline: None,
         };
         let started = Instant::now();
         let outcomes = run(
             &table,
             &folds,
+            &[0, 1, 2, 3],
             &candidates(&["slow", "ok"]),
             &EncodingOptions::default(),
             1,
-            &[],
             &control,
             &|_| {},
         );
@@ -316,19 +330,69 @@ mod tests {
         let control = Control {
             max_fit: None,
             stop: Some(stop),
+            deadline: None,
         };
         let outcomes = run(
             &table,
             &folds,
+            &[0, 1, 2, 3],
             &candidates(&["ok", "huge"]),
             &EncodingOptions::default(),
             1,
-            &[],
             &control,
             &|_| {},
         );
         assert_eq!(outcomes[0], Outcome::Interrupted);
         assert!(matches!(outcomes[1], Outcome::Skipped(_)));
+
+        // Past the deadline nothing starts: the candidates are over budget.
+        let control = Control {
+            deadline: Some(Instant::now()),
+            ..Control::default()
+        };
+        let outcomes = run(
+            &table,
+            &folds,
+            &[0, 1, 2, 3],
+            &candidates(&["ok"]),
+            &EncodingOptions::default(),
+            1,
+            &control,
+            &|_| {},
+        );
+        assert_eq!(outcomes[0], Outcome::OverBudget);
+    }
+
+    #[test]
+    fn a_fold_scored_alone_scores_as_in_a_full_run() {
+        let table = line_table();
+        let folds = kfold(20, 4, Some(1)).unwrap();
+        let candidates = candidates(&["ok"]);
+        let sweep = |on: &[usize]| {
+            let outcomes = run(
+                &table,
+                &folds,
+                on,
+                &candidates,
+                &EncodingOptions::default(),
+                1,
+                &Control::default(),
+                &|_| {},
+            );
+            match outcomes.into_iter().next() {
+                Some(Outcome::Scored(s)) => s,
+                other => panic!("{other:?}"),
+            }
+        };
+        let all = sweep(&[0, 1, 2, 3]);
+        let mut parts = sweep(&[0]);
+        parts.extend(sweep(&[1, 2, 3]));
+        for (a, b) in all.iter().zip(&parts) {
+            assert_eq!(
+                (a.fold, &a.scores, &a.predictions),
+                (b.fold, &b.scores, &b.predictions)
+            );
+        }
     }
 
     #[test]
@@ -340,10 +404,10 @@ mod tests {
         let outcomes = run(
             &table,
             &folds,
+            &[0, 1, 2, 3],
             &candidates,
             &EncodingOptions::default(),
             1,
-            &[true; 20],
             &Control::default(),
             &|p| {
                 calls.fetch_add(1, Ordering::Relaxed);
@@ -352,20 +416,15 @@ mod tests {
         );
         assert_eq!(calls.into_inner(), 16);
         assert!(matches!(&outcomes[0], Outcome::Scored(f) if f.len() == 4));
-        // Every row kept: each has exactly one out-of-fold prediction, its fold's training mean.
+        // Each fold's predictions are its training mean, for each of its validation rows.
         let Outcome::Scored(scored) = &outcomes[0] else {
             unreachable!()
         };
-        let mut rows: Vec<usize> = scored.iter().flat_map(|f| &f.kept).map(|k| k.row).collect();
-        rows.sort_unstable();
-        assert_eq!(rows, (0..20).collect::<Vec<_>>());
-        for (fold, score) in folds.iter().zip(scored) {
+        for (f, (fold, score)) in folds.iter().zip(scored).enumerate() {
             let mean =
                 fold.train.iter().map(|&r| table.target[r]).sum::<f64>() / fold.train.len() as f64;
-            assert!(score
-                .kept
-                .iter()
-                .all(|k| k.predicted == mean && k.actual == table.target[k.row]));
+            assert_eq!(score.fold, f);
+            assert_eq!(score.predictions, vec![mean as f32; fold.valid.len()]);
         }
         assert_eq!(
             outcomes[1],

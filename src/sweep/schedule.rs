@@ -42,22 +42,29 @@ pub(super) fn groups(
     for group in &mut groups {
         group.sort_by_key(|&c| (std::cmp::Reverse(staged(c).map_or(0, |s| s.2)), c));
     }
-    // Longest first, so that no core idles at the end waiting on one long fit.
-    groups.sort_by(|a, b| cost(b[0]).total_cmp(&cost(a[0])).then(a[0].cmp(&b[0])));
+    // Baselines first (a budget that runs out still ranks them), then longest first, so that
+    // no core idles at the end waiting on one long fit.
+    let baseline = |c: usize| !candidates[c].algorithm.is_baseline();
+    groups.sort_by(|a, b| {
+        baseline(a[0])
+            .cmp(&baseline(b[0]))
+            .then(cost(b[0]).total_cmp(&cost(a[0])))
+            .then(a[0].cmp(&b[0]))
+    });
     groups
 }
 
-/// The (fold, group) tasks in the order workers take them, given the bytes that every fold's
-/// matrices take together.
-pub(super) fn tasks(folds: usize, groups: usize, all_folds_bytes: usize) -> Vec<(usize, usize)> {
+/// The (fold, group) tasks on folds `on` in the order workers take them, given the bytes that
+/// every fold's matrices take together.
+pub(super) fn tasks(on: &[usize], groups: usize, all_folds_bytes: usize) -> Vec<(usize, usize)> {
     if all_folds_bytes <= CANDIDATE_MAJOR_BYTES {
         (0..groups)
-            .flat_map(|g| (0..folds).map(move |f| (f, g)))
+            .flat_map(|g| on.iter().map(move |&f| (f, g)))
             .collect()
     } else {
         // A fold's shared matrices live only while its tasks run.
-        (0..folds)
-            .flat_map(|f| (0..groups).map(move |g| (f, g)))
+        on.iter()
+            .flat_map(|&f| (0..groups).map(move |g| (f, g)))
             .collect()
     }
 }

@@ -7,11 +7,10 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use super::fold_cache::Prepared;
-use super::{isolate, Candidate, Control, FoldScore, OutOfFold, TaskError};
+use super::{isolate, Candidate, Control, FoldScore, TaskError};
 use crate::algorithms::{FitError, FittedModel};
 use crate::error::chain;
 use crate::folds::Fold;
-use crate::metrics::argmax;
 use crate::table::Table;
 use crate::task::Task;
 
@@ -21,7 +20,8 @@ pub(super) struct FoldTask<'a> {
     pub table: &'a Table,
     pub fold: &'a Fold,
     pub seed: u64,
-    pub keep: &'a [bool],
+    /// Index of the fold.
+    pub index: usize,
 }
 
 impl FoldTask<'_> {
@@ -77,16 +77,10 @@ impl FoldTask<'_> {
         Ok(predicted
             .iter()
             .map(|predicted| FoldScore {
+                fold: self.index,
                 scores: predicted.scores(task, &y_valid),
                 fit_seconds,
-                kept: self
-                    .fold
-                    .valid
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &row)| self.keep.get(row).copied().unwrap_or(false))
-                    .map(|(i, &row)| predicted.out_of_fold(row, y_valid[i], i))
-                    .collect(),
+                predictions: predicted.as_f32(),
             })
             .collect())
     }
@@ -150,21 +144,11 @@ impl Predicted {
         }
     }
 
-    /// The out-of-fold record of validation row `i` (table row `row`).
-    fn out_of_fold(&self, row: usize, actual: f64, i: usize) -> OutOfFold {
+    /// The predictions as `f32`, row after row.
+    fn as_f32(&self) -> Vec<f32> {
         match self {
-            Predicted::Values(v) => OutOfFold {
-                row,
-                actual,
-                predicted: v[i],
-                proba: Vec::new(),
-            },
-            Predicted::Proba(p) => OutOfFold {
-                row,
-                actual,
-                predicted: argmax(p.row(i).iter().copied()) as f64,
-                proba: p.row(i).to_vec(),
-            },
+            Predicted::Values(v) => v.iter().map(|&p| p as f32).collect(),
+            Predicted::Proba(p) => p.iter().map(|&p| p as f32).collect(),
         }
     }
 }

@@ -213,6 +213,19 @@ pub fn record(
             ("backend".to_string(), entry.backend.clone()),
         ];
         params.extend(entry.params.iter().map(|(k, v)| (k.clone(), v.to_string())));
+        // An ensemble's members and weights.
+        for (i, m) in entry
+            .blend
+            .iter()
+            .flat_map(|b| b.members.iter().enumerate())
+        {
+            let member = format!("{}({})", m.model, format_params(&m.params));
+            params.push((format!("member_{}", i + 1), member));
+            params.push((format!("member_{}_weight", i + 1), m.weight.to_string()));
+        }
+        if let Some(b) = &entry.blend {
+            params.push(("intercept".into(), b.intercept.to_string()));
+        }
         let mut tags = vec![
             tag("automl.rank", entry.rank.to_string()),
             tag("automl.status", entry.status.to_string()),
@@ -223,6 +236,13 @@ pub fn record(
         if entry.status == Status::Ok {
             metrics.push(("fit_seconds".into(), entry.fit_seconds));
         }
+        if let Some(b) = &entry.blend {
+            let sort = board.settings.sort;
+            metrics.push((format!("{sort}_in_sample"), b.in_sample));
+        }
+        if entry.status == Status::Pruned {
+            metrics.push(("folds_scored".into(), entry.folds.len() as f64));
+        }
         let artifacts = exported
             .iter()
             .find(|(m, _)| m.rank == entry.rank && m.algorithm == entry.model)
@@ -231,7 +251,7 @@ pub fn record(
         let status = match entry.status {
             Status::Failed | Status::Timeout => RunStatus::Failed,
             Status::Interrupted => RunStatus::Killed,
-            Status::Ok | Status::Skipped => RunStatus::Finished,
+            Status::Ok | Status::Skipped | Status::Pruned => RunStatus::Finished,
         };
         let name = format!("{} {}", entry.model, format_params(&entry.params))
             .trim()
@@ -309,7 +329,7 @@ pub fn record(
     let note = match best {
         Some(best) => {
             let score = best.metric(settings.sort).map_or(f64::NAN, |s| s.mean);
-            let setting = format!("{} {}", best.model, format_params(&best.params));
+            let setting = format!("{} {}", best.model, best.setting());
             tags.push(tag("automl.best", setting.trim().to_string()));
             metrics.extend(metric_values(&best.metrics));
             format!(

@@ -37,7 +37,8 @@ fn compare_prints_and_writes_the_leaderboard_and_profile() {
         .filter(|a| a.in_default_sweep())
         .map(|a| a.grid().len())
         .sum();
-    assert_eq!(rows.len() - 1, candidates);
+    // The grid, the greedy ensemble and the stack.
+    assert_eq!(rows.len() - 1, candidates + 2);
     let rmse_at = rows[0].iter().position(|h| h == "rmse_mean").unwrap();
     let rmses: Vec<f64> = rows[1..]
         .iter()
@@ -124,7 +125,7 @@ fn include_exclude_select_algorithms() {
     let mut models: Vec<&str> = rows[1..].iter().map(|r| r[1].as_str()).collect();
     models.sort_unstable();
     models.dedup();
-    assert_eq!(models, ["lasso", "ridge"]);
+    assert_eq!(models, ["ensemble", "lasso", "ridge", "stack"]);
 }
 
 #[test]

@@ -9,5 +9,6 @@ mod golden;
 mod model;
 mod reference;
 mod report;
+mod search;
 mod tracking;
 mod trees;

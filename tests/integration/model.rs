@@ -22,6 +22,7 @@ fn trained_on(target: &str, id: &str) -> Model {
         .folds(2)
         .include([id])
         .ignore(["Min.Price", "Max.Price"])
+        .ensembles(false)
         .run(&cars93())
         .unwrap();
     assert!(board.export_errors.is_empty(), "{:?}", board.export_errors);
@@ -192,6 +193,7 @@ fn importance_is_what_each_model_knows_or_permutation() {
     ] {
         let result = Compare::new("progression")
             .include([id])
+            .ensembles(false)
             .run(&frame)
             .unwrap();
         let importance = result.models[0].importance.clone().expect("an importance");

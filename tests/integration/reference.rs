@@ -75,6 +75,7 @@ fn classifiers_match_scikit_learn_probabilities() {
         .unwrap();
         let board = Compare::new(target)
             .include(["lr", "nb"])
+            .ensembles(false)
             .export_top(4)
             .run(&frame)
             .unwrap();

@@ -44,17 +44,22 @@ fn every_run_folder_gets_a_self_contained_report() {
         assert!(html.contains(&format!("<td>{column}</td>")), "{column}");
     }
     assert!(html.contains("target: progression"));
-    // Leaderboard: 41 candidates in 10 algorithm groups (the kernel SVR runs only when named).
+    // Leaderboard: 41 candidates in 10 algorithm groups (the kernel SVR runs only when named),
+    // and the two ensembles.
     let board = &html[html.find("id=\"leaderboard\"").unwrap()..];
     let board = &board[..board.find("</table>").unwrap()];
-    assert_eq!(board.matches("<tbody>").count(), 10);
-    assert_eq!(board.matches("<tr class=\"ok").count(), 41);
+    assert_eq!(board.matches("<tbody>").count(), 12);
+    assert_eq!(board.matches("<tr class=\"ok").count(), 43);
+    // The ensembles' weights, and their honest and in-sample scores.
+    assert!(html.contains("id=\"ensembles\""));
+    assert!(html.contains("Greedy ensemble weights") && html.contains("Stacked ensemble weights"));
+    assert!(html.contains("weights chosen on the folds they are scored on"));
     // The winner's charts and importance, the per-fold table.
     for title in [
         "predicted vs actual",
         "residuals vs predicted",
         "residual distribution",
-        "standardised coefficients",
+        "permutation importance (RMSE increase)",
     ] {
         assert!(html.contains(title), "{title}");
     }

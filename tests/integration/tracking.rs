@@ -53,7 +53,8 @@ fn compare_exports_tracks_and_predicts() {
     assert!(out.join("model.automl").is_file() && out.join("model-2.automl").is_file());
     assert!(stdout.contains("tracked: run "), "{stdout}");
 
-    // The store: the Default experiment, ours, and 1 parent + 10 candidate runs.
+    // The store: the Default experiment, ours, and 1 parent + 10 candidate runs + the greedy
+    // ensemble and the stack.
     assert!(store.join(".trash").is_dir() && store.join("0/meta.yaml").is_file());
     let experiments: Vec<PathBuf> = sub_dirs(&store)
         .into_iter()
@@ -61,7 +62,7 @@ fn compare_exports_tracks_and_predicts() {
         .collect();
     assert_eq!(experiments.len(), 1);
     let runs = sub_dirs(&experiments[0]);
-    assert_eq!(runs.len(), 11);
+    assert_eq!(runs.len(), 13);
     let (parents, children): (Vec<&PathBuf>, Vec<&PathBuf>) = runs
         .iter()
         .partition(|r| !r.join("tags/mlflow.parentRunId").exists());
@@ -138,6 +139,24 @@ fn compare_exports_tracks_and_predicts() {
         }
     }
     assert_eq!(exported, 2);
+    // An ensemble's members and weights are params of its run, beside its in-sample score.
+    let ensembles: Vec<&&PathBuf> = children
+        .iter()
+        .filter(|c| ["ensemble", "stack"].contains(&read(c.join("params/algorithm")).as_str()))
+        .collect();
+    assert_eq!(ensembles.len(), 2);
+    for run in ensembles {
+        let member: String = read(run.join("params/member_1"));
+        assert!(
+            ["mean(", "ridge(", "dt("]
+                .iter()
+                .any(|m| member.starts_with(m)),
+            "{member}"
+        );
+        let weight: f64 = read(run.join("params/member_1_weight")).parse().unwrap();
+        assert!(weight > 0.0);
+        assert!(run.join("metrics/rmse_in_sample").is_file());
+    }
 
     // Predictions from the CLI are the library's, to the bit.
     let predictions = out.join("predictions.csv");

@@ -24,7 +24,7 @@ mod split;
 
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::params::{float_where, floats, grid, int, ints, optional_int, texts};
+use super::params::{float_where, floats, grid, int, ints, optional_int, texts, Range};
 use super::{row_limit, Algorithm, FitResult, FittedModel, Learner, ParamError, Params};
 use boosting::fit_boosting;
 use forest::fit_forest;
@@ -48,6 +48,22 @@ fn boxed(ensemble: Ensemble) -> FittedModel {
 /// Features tried per split: a fraction of the columns, at least one.
 fn features_per_split(fraction: f64, cols: usize) -> usize {
     ((fraction * cols as f64).round() as usize).clamp(1, cols.max(1))
+}
+
+/// Reads optional `key` as a share in (0, 1], `default` when absent.
+fn share_or(params: &Params, key: &str, default: f64) -> Result<f64, ParamError> {
+    match params.get(key) {
+        None => Ok(default),
+        Some(_) => float_where(params, key, "a share in (0, 1]", |f| f > 0.0 && f <= 1.0),
+    }
+}
+
+/// Reads optional `key` as a non-negative number, `default` when absent.
+fn non_negative_or(params: &Params, key: &str, default: f64) -> Result<f64, ParamError> {
+    match params.get(key) {
+        None => Ok(default),
+        Some(_) => float_where(params, key, "non-negative", |f| f >= 0.0),
+    }
 }
 
 fn min_samples_leaf(params: &Params) -> Result<u32, ParamError> {
@@ -86,14 +102,24 @@ struct ForestFit {
     /// Share of the features tried per split.
     max_features: f64,
     min_samples_leaf: u32,
+    max_depth: usize,
 }
 
-/// Gradient boosting's checked setting.
+/// Gradient boosting's checked setting. The search's extra hyperparameters are optional, with
+/// defaults that are the grid's behaviour: all rows and features, xgboost's L2 penalty and
+/// least hessian per leaf.
 struct BoostingFit {
     log_loss: bool,
     iterations: usize,
     learning_rate: f64,
     max_depth: usize,
+    /// Share of the rows each tree grows on.
+    subsample: f64,
+    /// Share of the features tried per split.
+    colsample: f64,
+    l2: f64,
+    min_child_weight: f64,
+    min_samples_leaf: u32,
 }
 
 impl Algorithm for DecisionTree {
@@ -116,6 +142,12 @@ impl Algorithm for DecisionTree {
             max_depth: optional_int(params, "max_depth")?.unwrap_or(usize::MAX),
             min_samples_leaf: min_samples_leaf(params)?,
         }))
+    }
+    fn space(&self) -> Vec<(&'static str, Range)> {
+        vec![
+            ("max_depth", Range::Int(2, 20)),
+            ("min_samples_leaf", Range::LogInt(1, 50)),
+        ]
     }
 }
 
@@ -180,14 +212,26 @@ impl Algorithm for Forest {
                 f > 0.0 && f <= 1.0
             })?,
             min_samples_leaf: min_samples_leaf(params)?,
+            max_depth: match params.get("max_depth") {
+                None => usize::MAX,
+                Some(_) => optional_int(params, "max_depth")?.unwrap_or(usize::MAX),
+            },
         }))
+    }
+    fn space(&self) -> Vec<(&'static str, Range)> {
+        vec![
+            ("n_trees", Range::Choice(ints(&[FOREST_TREES]))),
+            ("max_features", Range::Float(0.1, 1.0)),
+            ("min_samples_leaf", Range::LogInt(1, 20)),
+            ("max_depth", Range::Int(4, 30)),
+        ]
     }
 }
 
 impl Learner for ForestFit {
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, seed: u64) -> FitResult<FittedModel> {
         let growth = Growth {
-            max_depth: usize::MAX,
+            max_depth: self.max_depth,
             min_samples_leaf: self.min_samples_leaf,
             max_features: features_per_split(self.max_features, x.ncols()),
             random_splits: self.extra,
@@ -223,12 +267,32 @@ impl Algorithm for GradientBoosting {
     fn staged_param(&self) -> Option<&'static str> {
         Some("iterations")
     }
+    fn space(&self) -> Vec<(&'static str, Range)> {
+        vec![
+            ("iterations", Range::LogInt(50, 1000)),
+            ("learning_rate", Range::LogFloat(0.01, 0.3)),
+            ("max_depth", Range::Int(2, 10)),
+            ("min_child_weight", Range::LogFloat(0.1, 30.0)),
+            ("min_samples_leaf", Range::LogInt(1, 40)),
+            ("subsample", Range::Float(0.5, 1.0)),
+            ("colsample", Range::Float(0.3, 1.0)),
+            ("l2", Range::LogFloat(0.01, 30.0)),
+        ]
+    }
     fn configure(&self, params: &Params) -> Result<Box<dyn Learner>, ParamError> {
         Ok(Box::new(BoostingFit {
             log_loss: self.log_loss,
             iterations: int(params, "iterations")?,
             learning_rate: float_where(params, "learning_rate", "positive", |r| r > 0.0)?,
             max_depth: int(params, "max_depth")?,
+            subsample: share_or(params, "subsample", 1.0)?,
+            colsample: share_or(params, "colsample", 1.0)?,
+            l2: non_negative_or(params, "l2", BOOST_LAMBDA)?,
+            min_child_weight: non_negative_or(params, "min_child_weight", BOOST_MIN_HESSIAN)?,
+            min_samples_leaf: match params.get("min_samples_leaf") {
+                None => 1,
+                Some(_) => min_samples_leaf(params)?,
+            },
         }))
     }
 }
@@ -237,14 +301,15 @@ impl Learner for BoostingFit {
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, seed: u64) -> FitResult<FittedModel> {
         let growth = Growth {
             max_depth: self.max_depth,
-            min_samples_leaf: 1,
-            max_features: x.ncols(),
+            min_samples_leaf: self.min_samples_leaf,
+            max_features: features_per_split(self.colsample, x.ncols()),
             random_splits: false,
-            lambda: BOOST_LAMBDA,
-            min_hessian: BOOST_MIN_HESSIAN,
+            lambda: self.l2,
+            min_hessian: self.min_child_weight,
             shrink: self.learning_rate,
         };
-        fit_boosting(x, y, self.iterations, &growth, self.log_loss, seed).map(boxed)
+        let (iterations, log_loss) = (self.iterations, self.log_loss);
+        fit_boosting(x, y, iterations, &growth, log_loss, self.subsample, seed).map(boxed)
     }
     fn cost(&self, rows: usize, cols: usize) -> f64 {
         (self.iterations * self.max_depth * rows * cols) as f64

@@ -26,6 +26,14 @@ impl Tree {
         (self.feature.len() - 1) as u32
     }
 
+    /// The prediction of one row of values.
+    pub(super) fn predict_values(&self, row: ndarray::ArrayView1<f64>) -> f64 {
+        match row.as_slice() {
+            Some(values) => self.predict_row(values),
+            None => self.predict_row(&row.to_vec()),
+        }
+    }
+
     fn predict_row(&self, row: &[f64]) -> f64 {
         let mut node = 0;
         loop {

@@ -1,0 +1,340 @@
+//! Ensembles built from the candidates' out-of-fold predictions, with no refit while choosing:
+//! greedy ensemble selection ([`greedy`]) and a stack with non-negative weights ([`stack`]),
+//! over a pool of the best candidates and the best of each algorithm.
+//!
+//! Weights chosen on the same out-of-fold predictions they are scored on flatter the ensemble.
+//! The score of each fold is therefore that of weights chosen on the other folds' out-of-fold
+//! predictions (nested: the fold scored took no part in choosing them); the exported ensemble
+//! uses the weights chosen on every row, and their flattering in-sample score is kept beside
+//! the honest one ([`Blend::in_sample`]) to show the difference.
+
+mod greedy;
+mod stack;
+
+use std::time::Instant;
+
+use ndarray::ArrayView2;
+
+use crate::algorithms::{is_baseline, Param, Params};
+use crate::folds::Fold;
+use crate::leaderboard::{self, Blend, Entry, Member, Status};
+use crate::metrics::Metric;
+use crate::sweep::FoldScore;
+use crate::task::Task;
+
+pub use greedy::ROUNDS;
+
+/// The best candidates an ensemble may use, besides the best of each algorithm.
+pub const POOL: usize = 12;
+
+/// Algorithm ids of the ensembles.
+pub const GREEDY: &str = "ensemble";
+pub const STACK: &str = "stack";
+
+/// The members' out-of-fold predictions: `width` values per row (1, or one per class).
+pub(crate) struct Predictions<'a> {
+    pub width: usize,
+    pub members: Vec<&'a [f32]>,
+}
+
+impl Predictions<'_> {
+    /// Adds `weight` times member `m`'s predictions of `rows` to `out` (row after row).
+    fn add_to(&self, m: usize, rows: &[usize], weight: f64, out: &mut [f64]) {
+        let (w, member) = (self.width, self.members[m]);
+        for (i, &r) in rows.iter().enumerate() {
+            for c in 0..w {
+                out[i * w + c] += weight * f64::from(member[r * w + c]);
+            }
+        }
+    }
+
+    /// The blend of `rows`: the intercept plus the weighted members.
+    fn blend(&self, weights: &[f64], intercept: f64, rows: &[usize]) -> Vec<f64> {
+        let mut out = vec![intercept; rows.len() * self.width];
+        for (m, &w) in weights.iter().enumerate().filter(|(_, &w)| w != 0.0) {
+            self.add_to(m, rows, w, &mut out);
+        }
+        out
+    }
+}
+
+/// Indices (into ranked `entries`) of the candidates ensembles choose from, best first: the
+/// best [`POOL`] scored candidates with out-of-fold predictions, and the best of every other
+/// algorithm. Baselines and ensembles are left out.
+pub fn pool(entries: &[Entry], sort: Metric) -> Vec<usize> {
+    let usable = |e: &Entry| {
+        e.status == Status::Ok
+            && !e.out_of_fold.is_empty()
+            && e.blend.is_none()
+            && !is_baseline(&e.model)
+            && e.metric(sort).is_some_and(|s| s.mean.is_finite())
+    };
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut algorithms: Vec<&str> = Vec::new();
+    for (i, e) in entries.iter().enumerate().filter(|(_, e)| usable(e)) {
+        let new_algorithm = !algorithms.contains(&e.model.as_str());
+        if chosen.len() < POOL || new_algorithm {
+            chosen.push(i);
+        }
+        if new_algorithm {
+            algorithms.push(&e.model);
+        }
+    }
+    chosen
+}
+
+/// The greedy ensemble and the stack of the pool of ranked `entries` (see [`pool`]), as
+/// unranked leaderboard entries scored by nested cross-validation on `folds`. `actual` holds
+/// every row's target (class index for classification). None when the pool has fewer than two
+/// candidates; an ensemble whose weights all go to one candidate is left out.
+pub fn build(
+    entries: &[Entry],
+    folds: &[Fold],
+    actual: &[f64],
+    task: Task,
+    sort: Metric,
+) -> Vec<Entry> {
+    let chosen = pool(entries, sort);
+    if chosen.len() < 2 || actual.is_empty() {
+        return Vec::new();
+    }
+    let pool = Predictions {
+        width: entries[chosen[0]].out_of_fold.len() / actual.len(),
+        members: chosen
+            .iter()
+            .map(|&i| entries[i].out_of_fold.as_slice())
+            .collect(),
+    };
+    let scorer = Scorer { task, actual };
+    let all: Vec<usize> = (0..actual.len()).collect();
+    [GREEDY, STACK]
+        .into_iter()
+        .filter_map(|method| {
+            let choose = |rows: &[usize]| -> Option<(Vec<f64>, f64)> {
+                match method {
+                    GREEDY => {
+                        let loss = |rows: &[usize], pred: &[f64]| scorer.loss(sort, rows, pred);
+                        Some((greedy::select(&pool, rows, &loss), 0.0))
+                    }
+                    _ => stack::fit(&pool, rows, actual, task == Task::Classification).ok(),
+                }
+            };
+            let started = Instant::now();
+            let (weights, intercept) = choose(&all)?;
+            let members: Vec<Member> = chosen
+                .iter()
+                .zip(&weights)
+                .filter(|(_, &w)| w > 0.0)
+                .map(|(&i, &weight)| Member {
+                    model: entries[i].model.clone(),
+                    params: entries[i].params.clone(),
+                    weight,
+                })
+                .collect();
+            if members.len() < 2 {
+                return None;
+            }
+            let in_sample = folds
+                .iter()
+                .map(|f| {
+                    let pred = pool.blend(&weights, intercept, &f.valid);
+                    scorer.score(sort, &f.valid, &pred)
+                })
+                .sum::<f64>()
+                / folds.len() as f64;
+            let fit_seconds = started.elapsed().as_secs_f64();
+            // Nested: each fold scored with weights chosen on the other folds.
+            let mut scores = Vec::with_capacity(folds.len());
+            for (k, fold) in folds.iter().enumerate() {
+                let started = Instant::now();
+                let (weights, intercept) = choose(&fold.train)?;
+                let pred = pool.blend(&weights, intercept, &fold.valid);
+                scores.push(FoldScore {
+                    fold: k,
+                    scores: task
+                        .metrics()
+                        .iter()
+                        .map(|&m| scorer.score(m, &fold.valid, &pred))
+                        .collect(),
+                    fit_seconds: started.elapsed().as_secs_f64(),
+                    predictions: pred.iter().map(|&p| p as f32).collect(),
+                });
+            }
+            let blend = Blend {
+                members,
+                intercept,
+                in_sample,
+            };
+            Some(entry(
+                method,
+                blend,
+                scores,
+                folds,
+                task,
+                actual.len(),
+                fit_seconds,
+            ))
+        })
+        .collect()
+}
+
+/// The leaderboard entry of an ensemble scored on every fold.
+fn entry(
+    method: &str,
+    blend: Blend,
+    mut scores: Vec<FoldScore>,
+    folds: &[Fold],
+    task: Task,
+    rows: usize,
+    fit_seconds: f64,
+) -> Entry {
+    let out_of_fold = leaderboard::take_out_of_fold(&mut scores, folds, rows);
+    Entry {
+        rank: 0,
+        model: method.to_string(),
+        name: if method == GREEDY {
+            "Greedy ensemble".into()
+        } else {
+            "Stacked ensemble".into()
+        },
+        backend: "automl".into(),
+        params: Params::from([(
+            "members".to_string(),
+            Param::Int(blend.members.len() as i64),
+        )]),
+        status: Status::Ok,
+        error: None,
+        metrics: leaderboard::metrics(task, &scores),
+        fit_seconds,
+        folds: scores,
+        out_of_fold,
+        blend: Some(blend),
+    }
+}
+
+/// Scores predictions of some rows against their targets.
+struct Scorer<'a> {
+    task: Task,
+    actual: &'a [f64],
+}
+
+impl Scorer<'_> {
+    /// `metric` of `pred` (row after row: values, or each class's probability) for `rows`.
+    fn score(&self, metric: Metric, rows: &[usize], pred: &[f64]) -> f64 {
+        match self.task {
+            Task::Regression => {
+                let truth: Vec<f64> = rows.iter().map(|&r| self.actual[r]).collect();
+                metric.score(&truth, pred)
+            }
+            Task::Classification => {
+                let truth: Vec<usize> = rows.iter().map(|&r| self.actual[r] as usize).collect();
+                let width = pred.len() / rows.len().max(1);
+                match ArrayView2::from_shape((rows.len(), width), pred) {
+                    Ok(proba) => metric.classify(&truth, proba),
+                    Err(_) => f64::NAN,
+                }
+            }
+        }
+    }
+
+    /// `metric` as a loss: lower is better.
+    fn loss(&self, metric: Metric, rows: &[usize], pred: &[f64]) -> f64 {
+        let score = self.score(metric, rows, pred);
+        if metric.higher_is_better() {
+            -score
+        } else {
+            score
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows 0..10 are fold 0, rows 10..20 fold 1.
+    fn two_folds() -> Vec<Fold> {
+        let (a, b): (Vec<usize>, Vec<usize>) = ((0..10).collect(), (10..20).collect());
+        vec![
+            Fold {
+                train: b.clone(),
+                valid: a.clone(),
+            },
+            Fold { train: a, valid: b },
+        ]
+    }
+
+    #[test]
+    fn a_fold_is_scored_with_weights_chosen_without_it() {
+        // Member 0 is right on fold 1 and off by 10 on fold 0; member 1 the other way round.
+        let actual: Vec<f64> = (0..20).map(f64::from).collect();
+        let zero: Vec<f32> = (0..20)
+            .map(|r| r as f32 + if r < 10 { 10.0 } else { 0.0 })
+            .collect();
+        let one: Vec<f32> = (0..20)
+            .map(|r| r as f32 + if r < 10 { 0.0 } else { 10.0 })
+            .collect();
+        let pool = Predictions {
+            width: 1,
+            members: vec![&zero, &one],
+        };
+        let scorer = Scorer {
+            task: Task::Regression,
+            actual: &actual,
+        };
+        let loss = |rows: &[usize], pred: &[f64]| scorer.loss(Metric::Rmse, rows, pred);
+        let folds = two_folds();
+        // Chosen on fold 1's rows only, all the weight goes to member 0, which is off by 10 on
+        // fold 0: an honest fold-0 score of 10, where in-sample weights would score 5.
+        let weights = greedy::select(&pool, &folds[0].train, &loss);
+        assert_eq!(weights, [1.0, 0.0]);
+        let pred = pool.blend(&weights, 0.0, &folds[0].valid);
+        assert_eq!(scorer.score(Metric::Rmse, &folds[0].valid, &pred), 10.0);
+        let everywhere = greedy::select(&pool, &(0..20).collect::<Vec<_>>(), &loss);
+        assert!(
+            (everywhere[0] - 0.5).abs() <= 1.0 / ROUNDS as f64,
+            "{everywhere:?}"
+        );
+    }
+
+    #[test]
+    fn the_stack_recovers_non_negative_weights_and_an_intercept() {
+        let a: Vec<f32> = (0..50).map(|i| ((i * 7) % 13) as f32).collect();
+        let b: Vec<f32> = (0..50).map(|i| ((i * 5) % 11) as f32).collect();
+        // A third member that only hurts: its weight must be 0, not negative.
+        let c: Vec<f32> = (0..50).map(|i| -(i as f32)).collect();
+        let actual: Vec<f64> = (0..50)
+            .map(|i| 0.3 * f64::from(a[i]) + 0.7 * f64::from(b[i]) + 5.0)
+            .collect();
+        let pool = Predictions {
+            width: 1,
+            members: vec![&a, &b, &c],
+        };
+        let rows: Vec<usize> = (0..50).collect();
+        let (weights, intercept) = stack::fit(&pool, &rows, &actual, false).unwrap();
+        assert!((weights[0] - 0.3).abs() < 1e-6, "{weights:?}");
+        assert!((weights[1] - 0.7).abs() < 1e-6, "{weights:?}");
+        assert!(weights[2].abs() < 1e-9 && weights[2] >= 0.0, "{weights:?}");
+        assert!((intercept - 5.0).abs() < 1e-5, "{intercept}");
+    }
+
+    #[test]
+    fn a_classification_stack_blends_probabilities_that_sum_to_one() {
+        // Two classes; member 0 is confident and right, member 1 always says 50/50.
+        let actual: Vec<f64> = (0..40).map(|i| f64::from(i % 2 == 0)).collect();
+        let right: Vec<f32> = actual
+            .iter()
+            .flat_map(|&c| if c == 1.0 { [0.1, 0.9] } else { [0.9, 0.1] })
+            .collect();
+        let flat = vec![0.5f32; 80];
+        let pool = Predictions {
+            width: 2,
+            members: vec![&right, &flat],
+        };
+        let rows: Vec<usize> = (0..40).collect();
+        let (weights, intercept) = stack::fit(&pool, &rows, &actual, true).unwrap();
+        assert_eq!(intercept, 0.0);
+        assert!((weights.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(weights[0] > 0.9, "{weights:?}");
+    }
+}
