@@ -2,8 +2,6 @@
 //! it): start from nothing and, round after round, add the member whose addition to the
 //! running average scores best; a member picked `n` times of `ROUNDS` has weight `n / ROUNDS`.
 
-use rayon::prelude::*;
-
 use super::Predictions;
 
 /// Rounds of selection: the weights are multiples of 1 / ROUNDS.
@@ -22,7 +20,6 @@ pub(super) fn select(
     let mut picks = vec![0usize; members];
     for round in 1..=ROUNDS {
         let scores: Vec<f64> = (0..members)
-            .into_par_iter()
             .map(|m| {
                 let mut average = sum.clone();
                 pool.add_to(m, rows, 1.0, &mut average);

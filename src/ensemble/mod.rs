@@ -14,6 +14,7 @@ mod stack;
 use std::time::Instant;
 
 use ndarray::ArrayView2;
+use rayon::prelude::*;
 
 use crate::algorithms::{is_baseline, Param, Params};
 use crate::folds::Fold;
@@ -119,8 +120,15 @@ pub fn build(
                     _ => stack::fit(&pool, rows, actual, task == Task::Classification).ok(),
                 }
             };
+            // Every row's choice, then each fold's without it, in parallel.
             let started = Instant::now();
-            let (weights, intercept) = choose(&all)?;
+            let row_sets: Vec<&[usize]> = std::iter::once(all.as_slice())
+                .chain(folds.iter().map(|f| f.train.as_slice()))
+                .collect();
+            let choices: Vec<Option<(Vec<f64>, f64)>> =
+                row_sets.into_par_iter().map(choose).collect();
+            let mut choices = choices.into_iter();
+            let (weights, intercept) = choices.next().flatten()?;
             let members: Vec<Member> = chosen
                 .iter()
                 .zip(&weights)
@@ -142,12 +150,11 @@ pub fn build(
                 })
                 .sum::<f64>()
                 / folds.len() as f64;
-            let fit_seconds = started.elapsed().as_secs_f64();
+            let fit_seconds = started.elapsed().as_secs_f64() / (folds.len() + 1) as f64;
             // Nested: each fold scored with weights chosen on the other folds.
             let mut scores = Vec::with_capacity(folds.len());
-            for (k, fold) in folds.iter().enumerate() {
-                let started = Instant::now();
-                let (weights, intercept) = choose(&fold.train)?;
+            for ((k, fold), choice) in folds.iter().enumerate().zip(choices) {
+                let (weights, intercept) = choice?;
                 let pred = pool.blend(&weights, intercept, &fold.valid);
                 scores.push(FoldScore {
                     fold: k,
@@ -156,7 +163,7 @@ pub fn build(
                         .iter()
                         .map(|&m| scorer.score(m, &fold.valid, &pred))
                         .collect(),
-                    fit_seconds: started.elapsed().as_secs_f64(),
+                    fit_seconds,
                     predictions: pred.iter().map(|&p| p as f32).collect(),
                 });
             }

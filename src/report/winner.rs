@@ -23,12 +23,17 @@ impl Report {
                 let top: Vec<_> = imp.features.iter().take(IMPORTANCE_BARS).collect();
                 let labels: Vec<String> = top.iter().map(|f| f.feature.clone()).collect();
                 let values: Vec<f64> = top.iter().map(|f| f.value).collect();
-                (
-                    charts::bars(importance_title(imp.kind, task), &labels, &values),
-                    importance_note(imp.kind, task),
-                )
+                let note = importance_note(imp.kind, task);
+                let note = match best.blend {
+                    Some(_) => format!(
+                        "{note} For an ensemble: each member's, on 500 rows, times its weight, summed."
+                    ),
+                    None => note.to_string(),
+                };
+                let title = importance_title(imp.kind, task);
+                (charts::bars(title, &labels, &values), note)
             }
-            None => (String::new(), ""),
+            None => (String::new(), String::new()),
         };
         let rows_used = self.profile.target.rows_used;
         let mut winner = json!({
