@@ -193,8 +193,8 @@ impl Compare {
         self
     }
 
-    /// Bounds the whole compare's wall time: the grid and the search stop at
-    /// [`SEARCH_SHARE`] of it (candidates not finished are skipped, running fits abandoned),
+    /// Bounds the whole compare's wall time, reading the file included: the grid and the search
+    /// stop at [`SEARCH_SHARE`] of it (candidates not finished are skipped, running fits abandoned),
     /// leaving the rest for the ensembles, the refit and the export. With a budget the search
     /// goes on past the grid until the time is up. Not reproducible: how far it gets depends
     /// on the machine; see [`Compare::trials`].
@@ -240,15 +240,17 @@ impl Compare {
 
     /// Reads `path` as CSV and runs the compare on it.
     pub fn run_csv(&self, path: impl AsRef<Path>) -> Result<Comparison> {
+        let started = Instant::now();
         self.validate()?;
         let frame = load::read_csv(path.as_ref(), &self.csv)?;
-        self.run_validated(&frame)
+        self.run_validated(&frame, started)
     }
 
     /// Runs the compare on a table already in memory.
     pub fn run(&self, frame: &DataFrame) -> Result<Comparison> {
+        let started = Instant::now();
         self.validate()?;
-        self.run_validated(frame)
+        self.run_validated(frame, started)
     }
 
     /// Profiles `frame` without training anything.
@@ -257,7 +259,8 @@ impl Compare {
         profile::profile(frame, &values, &self.target, &self.ignore, self.task)
     }
 
-    fn run_validated(&self, frame: &DataFrame) -> Result<Comparison> {
+    /// The compare of `frame`; a time budget counts from `started`, reading the file included.
+    fn run_validated(&self, frame: &DataFrame, started: Instant) -> Result<Comparison> {
         let values = profile::convert_columns(frame)?;
         let profile = profile::profile(frame, &values, &self.target, &self.ignore, self.task)?;
         let task = profile.target.task;
@@ -293,7 +296,6 @@ impl Compare {
             None => checks::candidates(&algorithms)?,
             Some(settings) => checks::settings(&algorithms, settings)?,
         };
-        let started = Instant::now();
         let mut control = control;
         control.deadline = self
             .budget

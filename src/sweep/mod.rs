@@ -101,12 +101,16 @@ pub fn run(
         .filter(|&c| skipped[c].is_none())
         .collect();
     let cols = encoded_width_bound(table, encoding);
-    let groups = schedule::groups(candidates, &runnable, |c| {
-        candidates[c].learner.cost(max_train, cols)
-    });
+    let budgeted = control.deadline.is_some();
+    let groups = schedule::groups(
+        candidates,
+        &runnable,
+        |c| candidates[c].learner.cost(max_train, cols),
+        budgeted,
+    );
     // Every fold's train and validation matrices, unscaled and standardised.
     let all_folds_bytes = table.rows() * cols * 8 * on.len() * 2;
-    let tasks = schedule::tasks(on, groups.len(), all_folds_bytes);
+    let tasks = schedule::tasks(on, groups.len(), all_folds_bytes, budgeted);
     let shared: Vec<fold_cache::SharedFold> = folds
         .iter()
         .map(|_| fold_cache::SharedFold::new(groups.len()))

@@ -13,11 +13,13 @@ const CANDIDATE_MAJOR_BYTES: usize = 256 << 20;
 /// staged hyperparameter (boosting's iterations) that differ only in it share the fit with the
 /// most stages, first in its group; the others are its truncations, which are exactly the
 /// models fitted with fewer stages. Every other candidate is a group of its own. Groups come
-/// longest first by `cost`, then in candidate order.
+/// baselines first, then longest first by `cost` (or, `cheap_first` under a time budget, so
+/// that as many candidates as possible finish, shortest first), then in candidate order.
 pub(super) fn groups(
     candidates: &[Candidate],
     runnable: &[usize],
     cost: impl Fn(usize) -> f64,
+    cheap_first: bool,
 ) -> Vec<Vec<usize>> {
     let staged = |c: usize| {
         let candidate = &candidates[c];
@@ -45,19 +47,30 @@ pub(super) fn groups(
     // Baselines first (a budget that runs out still ranks them), then longest first, so that
     // no core idles at the end waiting on one long fit.
     let baseline = |c: usize| !candidates[c].algorithm.is_baseline();
+    let longest = |a: usize, b: usize| match cheap_first {
+        true => cost(a).total_cmp(&cost(b)),
+        false => cost(b).total_cmp(&cost(a)),
+    };
     groups.sort_by(|a, b| {
         baseline(a[0])
             .cmp(&baseline(b[0]))
-            .then(cost(b[0]).total_cmp(&cost(a[0])))
+            .then(longest(a[0], b[0]))
             .then(a[0].cmp(&b[0]))
     });
     groups
 }
 
 /// The (fold, group) tasks on folds `on` in the order workers take them, given the bytes that
-/// every fold's matrices take together.
-pub(super) fn tasks(on: &[usize], groups: usize, all_folds_bytes: usize) -> Vec<(usize, usize)> {
-    if all_folds_bytes <= CANDIDATE_MAJOR_BYTES {
+/// every fold's matrices take together. Under a time budget (`budgeted`) whole candidates are
+/// worth more than many half-scored ones, so candidate after candidate goes on to 4 GiB.
+pub(super) fn tasks(
+    on: &[usize],
+    groups: usize,
+    all_folds_bytes: usize,
+    budgeted: bool,
+) -> Vec<(usize, usize)> {
+    let limit = CANDIDATE_MAJOR_BYTES * if budgeted { 16 } else { 1 };
+    if all_folds_bytes <= limit {
         (0..groups)
             .flat_map(|g| on.iter().map(move |&f| (f, g)))
             .collect()
