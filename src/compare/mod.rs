@@ -319,19 +319,23 @@ impl Compare {
             trials: self.trials,
             until: control.deadline,
         };
-        let searched = search::run(&context, grid, &algorithms, &budget);
-        let mut entries = leaderboard::rank(searched.entries, sort);
-        let stopped = control.stopped();
-        if self.ensembles && !stopped {
-            let pool = ensemble::pool(&entries, sort);
-            entries.extend(ensemble::build(&entries, &folds, &table.target, task, sort));
-            // Out-of-fold predictions are kept for the pool while the ensembles are built,
-            // then for the winner alone (the report's charts).
-            for (i, e) in entries.iter_mut().enumerate() {
-                if !pool.contains(&i) && e.blend.is_none() {
+        // Out-of-fold predictions are kept for the pool the ensembles choose from (ranked after
+        // the grid and each round of the search), then for the winner alone (the report's charts).
+        let tidy = |entries: &mut Vec<leaderboard::Entry>| {
+            let mut ranked = leaderboard::rank(std::mem::take(entries), sort);
+            let pool = ensemble::pool(&ranked, sort);
+            for (i, e) in ranked.iter_mut().enumerate() {
+                if !pool.contains(&i) && i > 0 {
                     e.out_of_fold = Vec::new();
                 }
             }
+            *entries = ranked;
+        };
+        let searched = search::run(&context, grid, &algorithms, &budget, &tidy);
+        let mut entries = leaderboard::rank(searched.entries, sort);
+        let stopped = control.stopped();
+        if self.ensembles && !stopped {
+            entries.extend(ensemble::build(&entries, &folds, &table.target, task, sort));
             entries = leaderboard::rank(entries, sort);
         }
         for e in entries.iter_mut().skip(1) {

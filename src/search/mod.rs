@@ -57,11 +57,14 @@ pub struct Searched {
 }
 
 /// Scores the `grid` on every fold, then searches the spaces of `families` within `budget`.
+/// `tidy` is given the entries after the grid and after each round, to drop the out-of-fold
+/// predictions no ensemble will use (it may reorder them).
 pub fn run(
     ctx: &Context,
     grid: Vec<Candidate>,
     families: &[Arc<dyn Algorithm>],
     budget: &Budget,
+    tidy: &dyn Fn(&mut Vec<Entry>),
 ) -> Searched {
     let started = Instant::now();
     let all: Vec<usize> = (0..ctx.folds.len()).collect();
@@ -72,6 +75,7 @@ pub fn run(
     let mut units = grid.len() * all.len();
     let outcomes = sweep_on(ctx, &all, &grid, ctx.progress);
     let mut entries = to_entries(ctx, grid, outcomes);
+    tidy(&mut entries);
     let mut trace = vec![point(ctx, &entries, units, started)];
     if budget.trials.is_none() && budget.until.is_none() {
         return Searched { entries, trace };
@@ -122,6 +126,7 @@ pub fn run(
             kept.push(drawn[i].clone());
         }
         entries.extend(to_entries(ctx, kept, outcomes));
+        tidy(&mut entries);
         units = grid_units(&trace) + spent;
         trace.push(point(ctx, &entries, units, started));
     }
