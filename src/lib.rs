@@ -30,6 +30,7 @@ pub mod profile;
 pub mod provenance;
 pub mod report;
 pub mod search;
+pub mod serve;
 pub mod stats;
 pub mod sweep;
 pub mod table;

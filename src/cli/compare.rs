@@ -295,6 +295,9 @@ pub(super) fn execute(args: &CompareArgs, mut compare: Compare) -> anyhow::Resul
     }
     let command: Vec<String> = std::env::args().collect();
     let source = Source::for_file(&args.data, provenance::shell_words(&command))?;
+    for model in &mut result.models {
+        model.data_sha256 = Some(source.sha256.clone());
+    }
     let report = Report::new(&result, &source);
     let outputs = Artifacts::build(&result, &report).context("saving the run")?;
     for path in outputs.write_to(dir).context("saving the run")? {

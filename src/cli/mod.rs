@@ -6,6 +6,7 @@
 mod compare;
 mod predict;
 mod runs;
+mod serve;
 mod tune;
 
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use clap::{Parser, Subcommand};
 use compare::CompareArgs;
 use predict::PredictArgs;
 use runs::RunsArgs;
+use serve::ServeArgs;
 use tune::TuneArgs;
 
 #[derive(Parser)]
@@ -39,6 +41,8 @@ pub(crate) enum Command {
     Tune(TuneArgs),
     /// Predict with an exported model: one prediction per row of a CSV.
     Predict(PredictArgs),
+    /// Serve a model over HTTP with MLflow's scoring protocol (POST /invocations).
+    Serve(ServeArgs),
     /// List tracked compares, newest first: run id, date, data, rows, best model, its score.
     Runs(RunsArgs),
     /// Render a run folder's report.html again from its report.json.
@@ -85,6 +89,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Compare(args) => compare::compare(args),
         Command::Tune(args) => tune::tune(args),
+        Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Predict(args) => predict::predict(args).map(|()| ExitCode::SUCCESS),
         Command::Runs(args) => runs::runs(args).map(|()| ExitCode::SUCCESS),
         Command::Report { run } => runs::report(&run).map(|()| ExitCode::SUCCESS),

@@ -68,8 +68,23 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
         path: path.to_path_buf(),
         source,
     })?;
+    read_csv_bytes(bytes, options, path)
+}
+
+/// Reads CSV text already in memory (a request's body) as [`read_csv`] reads a file, with the
+/// same checks; `source` names it in messages.
+pub fn read_csv_bytes(bytes: Vec<u8>, options: &CsvOptions, source: &Path) -> Result<DataFrame> {
+    let path = source;
+    let csv_error = |reason: String| Error::Csv {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if bytes.is_empty() {
+        return Err(csv_error(
+            "it is empty; it needs a header row and data rows".into(),
+        ));
+    }
     check_text(&bytes, options.separator).map_err(csv_error)?;
-    drop(bytes);
     let nulls: Vec<PlSmallStr> = NULL_LITERALS.iter().map(|s| PlSmallStr::from(*s)).collect();
     let mut frame = CsvReadOptions::default()
         .with_has_header(true)
@@ -80,8 +95,8 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
                 .with_decimal_comma(options.decimal_comma)
                 .with_null_values(Some(NullValues::AllColumns(nulls.clone())))
         })
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|reader| reader.finish())
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish()
         .map_err(|e| Error::Parse {
             path: path.to_path_buf(),
             source: e.into(),

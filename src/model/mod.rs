@@ -71,6 +71,9 @@ pub struct Model {
     pub cv: Vec<CvScore>,
     /// UTC time of training, RFC 3339.
     pub created: String,
+    /// SHA-256 of the data file it was trained on, when it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_sha256: Option<String>,
     pub inputs: Vec<InputColumn>,
     pub pipeline: Pipeline,
     /// What the model relies on, measured on its training rows at export.
@@ -216,6 +219,7 @@ impl Model {
             seed,
             cv: cv_scores(entry),
             created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            data_sha256: None,
             inputs,
             pipeline,
             importance,

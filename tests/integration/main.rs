@@ -10,5 +10,6 @@ mod model;
 mod reference;
 mod report;
 mod search;
+mod serve;
 mod tracking;
 mod trees;

@@ -437,7 +437,8 @@ fn compare_logs_to_a_tracking_server() {
             .unwrap()
     };
     let children = search(format!("tags.mlflow.parentRunId = '{run_id}'"));
-    assert_eq!(children["runs"].as_array().unwrap().len(), 10);
+    // Ten candidates and the two ensembles.
+    assert_eq!(children["runs"].as_array().unwrap().len(), 12);
     let parent = search(format!("attributes.run_id = '{run_id}'"));
     let run = &parent["runs"][0];
     assert_eq!(run["info"]["status"], "FINISHED");
