@@ -92,16 +92,28 @@ fn sweep(c: &mut Criterion) {
     group.finish();
 }
 
-/// Serving: loading an exported model (header, checksum, JSON) and predicting on new rows.
+/// Serving: loading an exported model (header, checksum, JSON), predicting on new rows, and a
+/// one-row scoring request inside the process (the JSON body parsed as `automl serve` parses it,
+/// then predicted): the server's latency without the network.
 fn serve(c: &mut Criterion) {
     let frame = read_csv(diabetes(), &CsvOptions::default()).unwrap();
     let mut group = c.benchmark_group("serve diabetes");
-    for id in ["ridge", "gbm", "rf"] {
-        let result = Compare::new("progression")
-            .include([id])
-            .run(&frame)
-            .unwrap();
-        let model = &result.models[0];
+    let one_row = br#"{"dataframe_split": {"columns": ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"], "data": [[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]]}}"#;
+    for id in ["ridge", "gbm", "rf", "ensemble"] {
+        let compare = Compare::new("progression");
+        let compare = match id {
+            "ensemble" => compare.include(["ridge", "gbm", "rf", "knn"]),
+            _ => compare.include([id]).ensembles(false),
+        };
+        let result = compare.export_top(3).run(&frame).unwrap();
+        let Some(model) = result
+            .models
+            .iter()
+            .find(|m| m.algorithm == id || (id == "ensemble" && !m.members.is_empty()))
+        else {
+            eprintln!("no {id} among the three best");
+            continue;
+        };
         let bytes = model.to_bytes().unwrap();
         eprintln!("{id} model file: {} bytes", bytes.len());
         group.bench_function(format!("load {id}"), |b| {
@@ -109,6 +121,13 @@ fn serve(c: &mut Criterion) {
         });
         group.bench_function(format!("predict 442 rows {id}"), |b| {
             b.iter(|| model.predict(&frame).unwrap())
+        });
+        group.bench_function(format!("one-row request {id}"), |b| {
+            b.iter(|| {
+                let request =
+                    automl::serve::parse(Some("application/json"), one_row.to_vec()).unwrap();
+                model.predict(&request.rows).unwrap()
+            })
         });
     }
     group.finish();

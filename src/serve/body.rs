@@ -21,7 +21,7 @@ pub const SHAPES: [&str; 4] = [
 
 /// What a request asks for.
 #[derive(Debug)]
-pub struct Request {
+pub struct ScoringRequest {
     pub rows: DataFrame,
     /// Classification: also answer each class's probability (`"params": {"predict_proba": true}`).
     pub proba: bool,
@@ -39,7 +39,7 @@ fn bad(message: impl Into<String>) -> BodyError {
 }
 
 /// Parses a body of `content_type`.
-pub fn parse(content_type: Option<&str>, body: Vec<u8>) -> Result<Request, BodyError> {
+pub fn parse(content_type: Option<&str>, body: Vec<u8>) -> Result<ScoringRequest, BodyError> {
     let Some(content_type) = content_type else {
         return Err(BodyError::MediaType(
             "no Content-Type: send application/json or text/csv".into(),
@@ -64,7 +64,7 @@ pub fn parse(content_type: Option<&str>, body: Vec<u8>) -> Result<Request, BodyE
         "text/csv" => {
             let rows = read_csv_bytes(body, &CsvOptions::default(), Path::new("the CSV body"))
                 .map_err(|e| bad(crate::error::chain(&e)))?;
-            Ok(Request { rows, proba: false })
+            Ok(ScoringRequest { rows, proba: false })
         }
         other => Err(BodyError::MediaType(format!(
             "Content-Type {other} is not supported: send application/json or text/csv"
@@ -72,7 +72,7 @@ pub fn parse(content_type: Option<&str>, body: Vec<u8>) -> Result<Request, BodyE
     }
 }
 
-fn json(body: &[u8]) -> Result<Request, BodyError> {
+fn json(body: &[u8]) -> Result<ScoringRequest, BodyError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| bad(format!("the body is not valid JSON: {e}")))?;
     let Value::Object(mut object) = value else {
@@ -140,7 +140,7 @@ fn json(body: &[u8]) -> Result<Request, BodyError> {
             )))
         }
     };
-    Ok(Request {
+    Ok(ScoringRequest {
         rows: frame(columns)?,
         proba,
     })

@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 use crate::error::{chain, Error, Result};
 use crate::model::Model;
 
-pub use body::{BodyError, SHAPES};
+pub use body::{parse, BodyError, ScoringRequest, SHAPES};
 pub use log::PredictionLog;
 pub use metrics::Metrics;
 

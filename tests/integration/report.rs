@@ -263,7 +263,8 @@ fn the_report_renders_in_a_browser() {
         let mut sorted = by_name.clone();
         sorted.sort();
         assert_eq!(by_name, sorted, "{file}: sorted by model");
-        assert_eq!(by_name.len(), 10, "{file}");
+        // Ten algorithms and the two ensembles.
+        assert_eq!(by_name.len(), 12, "{file}");
         let by_rmse_desc = models_in_order("rmse-desc");
         assert_eq!(
             by_rmse_desc.last().map(String::as_str),
