@@ -138,3 +138,120 @@ fn blend(
         .map_err(|e| failed(FitError::Preprocessing(e.into())))?;
     Model::blend(entry, members, x.view(), &table.target, compare.seed).map_err(failed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algorithms::{FitResult, FittedModel, Learner, ParamError, Params};
+    use crate::io::column::Values;
+    use crate::leaderboard::{Blend, Member};
+    use crate::table::Feature;
+    use crate::task::Kind;
+    use ndarray::{ArrayView1, ArrayView2};
+
+    /// Predicts the mean, or (`"fails"`) refuses every fit.
+    #[derive(Clone, Copy)]
+    struct Fake(&'static str);
+
+    impl Algorithm for Fake {
+        fn id(&self) -> &'static str {
+            self.0
+        }
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn backend(&self) -> &'static str {
+            "test"
+        }
+        fn grid(&self) -> Vec<Params> {
+            vec![Params::new()]
+        }
+        fn configure(&self, _: &Params) -> std::result::Result<Box<dyn Learner>, ParamError> {
+            Ok(Box::new(*self))
+        }
+    }
+
+    impl Learner for Fake {
+        fn fit(&self, _: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
+            match self.0 {
+                "fails" => Err(FitError::backend("the solver", "no convergence")),
+                _ => Ok(FittedModel::Constant(y.mean().unwrap_or(0.0))),
+            }
+        }
+    }
+
+    fn entry(model: &str, rank: usize, blend: Option<Blend>) -> Entry {
+        Entry {
+            rank,
+            model: model.into(),
+            name: model.into(),
+            backend: "test".into(),
+            params: Params::new(),
+            status: Status::Ok,
+            error: None,
+            metrics: Vec::new(),
+            fit_seconds: 0.0,
+            folds: Vec::new(),
+            out_of_fold: Vec::new(),
+            blend,
+        }
+    }
+
+    #[test]
+    fn an_ensemble_member_whose_refit_fails_is_dropped_with_a_note() {
+        let table = Table {
+            features: vec![Feature {
+                name: "x".into(),
+                kind: Kind::Numeric,
+                values: Values::Numeric((0..20).map(f64::from).collect()),
+            }],
+            target: (0..20).map(f64::from).collect(),
+            classes: Vec::new(),
+        };
+        let member = |model: &str, weight| Member {
+            model: model.into(),
+            params: Params::new(),
+            weight,
+        };
+        let blend = Blend {
+            members: vec![
+                member("mean", 0.5),
+                member("fails", 0.3),
+                member("other", 0.2),
+            ],
+            intercept: 0.0,
+            in_sample: 0.0,
+        };
+        let entries = vec![
+            entry("ensemble", 1, Some(blend)),
+            entry("mean", 2, None),
+            entry("fails", 3, None),
+            entry("other", 4, None),
+        ];
+        let algorithms: Vec<Arc<dyn Algorithm>> = vec![
+            Arc::new(Fake("mean")),
+            Arc::new(Fake("fails")),
+            Arc::new(Fake("other")),
+        ];
+        let compare = Compare::new("y");
+        let (models, notes) = refit(&compare, &table, "y", &entries, &algorithms);
+        assert_eq!(models.len(), 1);
+        let weights: Vec<(&str, f64)> = models[0]
+            .members
+            .iter()
+            .map(|m| (m.algorithm.as_str(), m.weight))
+            .collect();
+        // The others' weights scaled to keep the sum (1): 0.5 and 0.2 become 5/7 and 2/7.
+        assert_eq!(weights.len(), 2);
+        assert!(
+            (weights[0].1 - 5.0 / 7.0).abs() < 1e-12 && (weights[1].1 - 2.0 / 7.0).abs() < 1e-12
+        );
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].contains("dropped from the exported ensemble"),
+            "{}",
+            notes[0]
+        );
+        assert!(notes[0].contains("no convergence"), "{}", notes[0]);
+    }
+}
