@@ -3,7 +3,8 @@
 //! `POST /invocations` (JSON in one of MLflow's four shapes, or CSV; see [`body`]) answers
 //! `{"predictions": [...]}`; `GET /ping` and `/health`, `GET /version`, and two of our own:
 //! `GET /metadata` (the model's schema and scores) and `GET /metrics` (Prometheus, see
-//! [`metrics`]). Predictions run on tokio's blocking pool, so every core serves; a bad request
+//! [`metrics`]). Predictions run on tokio's blocking pool, one per core at a time, so every core
+//! serves and waiting requests are taken in turn; a bad request
 //! is a 4xx answer naming what is wrong; SIGTERM or Ctrl-C stops accepting and lets the requests
 //! in flight finish. Predictions equal `automl predict`'s to the bit: the rows are read by the
 //! same code.
@@ -67,6 +68,9 @@ struct App {
     log: Option<PredictionLog>,
     requests: AtomicU64,
     max_body_bytes: usize,
+    /// One prediction per core at a time: the others wait their turn in order, rather than all
+    /// sharing the cores and all finishing late.
+    cores: tokio::sync::Semaphore,
 }
 
 /// Serves `model` until SIGTERM or Ctrl-C; `ready` is called with the bound address once the
@@ -84,6 +88,9 @@ pub fn serve(model: Model, options: &Options, ready: impl FnOnce(SocketAddr)) ->
         log,
         requests: AtomicU64::new(0),
         max_body_bytes: options.max_body_bytes,
+        cores: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -218,6 +225,13 @@ async fn invocations(State(app): State<Arc<App>>, request: Request) -> Response 
         }
     };
     let id = app.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let Ok(_turn) = app.cores.acquire().await else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "INTERNAL_ERROR",
+            "the server is stopping",
+        );
+    };
     let worker = app.clone();
     let answer = tokio::task::spawn_blocking(move || {
         predict(&worker, content_type.as_deref(), bytes, id, started)
