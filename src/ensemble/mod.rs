@@ -246,12 +246,7 @@ impl Scorer<'_> {
 
     /// `metric` as a loss: lower is better.
     fn loss(&self, metric: Metric, rows: &[usize], pred: &[f64]) -> f64 {
-        let score = self.score(metric, rows, pred);
-        if metric.higher_is_better() {
-            -score
-        } else {
-            score
-        }
+        metric.loss(self.score(metric, rows, pred))
     }
 }
 

@@ -377,17 +377,15 @@ fn sort_key(entry: &Entry, sort: Metric) -> Key {
     if entry.status == Status::Pruned {
         return Key {
             group: 2,
-            value: match value {
-                Some(v) if !v.is_nan() && sort.higher_is_better() => -v,
-                Some(v) if !v.is_nan() => v,
-                _ => f64::INFINITY,
-            },
+            value: value
+                .filter(|v| !v.is_nan())
+                .map_or(f64::INFINITY, |v| sort.loss(v)),
         };
     }
     match value {
         Some(v) if !v.is_nan() => Key {
             group: 0,
-            value: if sort.higher_is_better() { -v } else { v },
+            value: sort.loss(v),
         },
         Some(_) => Key {
             group: 1,

@@ -137,6 +137,16 @@ impl Metric {
         )
     }
 
+    /// A `value` of this metric as a loss: lower is better (a score that is better higher is
+    /// negated), so that every ranking sorts one way.
+    pub fn loss(self, value: f64) -> f64 {
+        if self.higher_is_better() {
+            -value
+        } else {
+            value
+        }
+    }
+
     /// The score of regression predictions `pred` against `truth` (equal, non-zero lengths).
     /// NaN where undefined: RMSLE when a value is -1 or less, R2 when the truth is constant,
     /// and for a classification metric.

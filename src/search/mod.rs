@@ -72,11 +72,11 @@ pub fn run(
         .iter()
         .map(|c| sample::key(c.algorithm.id(), &c.params))
         .collect();
-    let mut units = grid.len() * all.len();
+    let grid_units = grid.len() * all.len();
     let outcomes = sweep_on(ctx, &all, &grid, ctx.progress);
     let mut entries = to_entries(ctx, grid, outcomes);
     tidy(&mut entries);
-    let mut trace = vec![point(ctx, &entries, units, started)];
+    let mut trace = vec![point(ctx, &entries, grid_units, started)];
     if budget.trials.is_none() && budget.until.is_none() {
         return Searched { entries, trace };
     }
@@ -127,14 +127,9 @@ pub fn run(
         }
         entries.extend(to_entries(ctx, kept, outcomes));
         tidy(&mut entries);
-        units = grid_units(&trace) + spent;
-        trace.push(point(ctx, &entries, units, started));
+        trace.push(point(ctx, &entries, grid_units + spent, started));
     }
     Searched { entries, trace }
-}
-
-fn grid_units(trace: &[TracePoint]) -> usize {
-    trace.first().map_or(0, |p| p.units)
 }
 
 fn sweep_on(
@@ -177,7 +172,7 @@ fn best_third(looks: &[Outcome], sort: Metric) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter_map(|(i, o)| match o {
-            Outcome::Scored(f) => Some((i, loss(sort, f[0].scores[index]))),
+            Outcome::Scored(f) => Some((i, sort.loss(f[0].scores[index]))),
             _ => None,
         })
         .filter(|(_, l)| !l.is_nan())
@@ -197,15 +192,6 @@ fn sort_index(sort: Metric) -> usize {
         .unwrap_or(0)
 }
 
-/// `value` of `metric` as a loss: lower is better.
-fn loss(metric: Metric, value: f64) -> f64 {
-    if metric.higher_is_better() {
-        -value
-    } else {
-        value
-    }
-}
-
 /// The algorithms of `families` with a space, not baselines, that scored on every fold, best
 /// first by their best candidate, each with that candidate's setting.
 fn promising(
@@ -221,7 +207,7 @@ fn promising(
         let found = entries
             .iter()
             .filter(|e| e.model == algorithm.id() && e.status == Status::Ok)
-            .filter_map(|e| Some((loss(sort, e.metric(sort)?.mean), e)))
+            .filter_map(|e| Some((sort.loss(e.metric(sort)?.mean), e)))
             .filter(|(l, _)| !l.is_nan())
             .min_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((l, e)) = found {
@@ -243,7 +229,7 @@ fn point(ctx: &Context, entries: &[Entry], units: usize, started: Instant) -> Tr
         .filter(|e| e.status == Status::Ok)
         .filter_map(|e| e.metric(ctx.sort).map(|s| s.mean))
         .filter(|v| !v.is_nan())
-        .min_by(|a, b| loss(ctx.sort, *a).total_cmp(&loss(ctx.sort, *b)))
+        .min_by(|a, b| ctx.sort.loss(*a).total_cmp(&ctx.sort.loss(*b)))
         .unwrap_or(f64::NAN);
     TracePoint {
         units,
