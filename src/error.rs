@@ -24,6 +24,9 @@ pub enum Error {
     Csv { path: PathBuf, reason: String },
 
     /// polars could not parse the file; its error is the source.
+    #[error("{path} is not a readable prediction log: {reason}")]
+    Log { path: PathBuf, reason: String },
+
     #[error("{path} is not a readable CSV file")]
     Parse {
         path: PathBuf,

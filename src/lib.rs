@@ -12,11 +12,14 @@
 //! - the [`sweep`] (every candidate on every fold, in parallel) -> a ranked [`leaderboard`] ->
 //!   the exported [`model`]; [`compare`] drives it all;
 //! - records: [`provenance`] -> the HTML [`report`] -> the run's [`artifacts`], built once ->
-//!   [`tracking`] (MLflow's file store or a tracking server).
+//!   [`tracking`] (MLflow's file store or a tracking server);
+//! - after the compare: [`serve`] an exported model over HTTP, and watch new data for
+//!   [`drift`] from the reference profile the model carries.
 
 pub mod algorithms;
 pub mod artifacts;
 pub mod compare;
+pub mod drift;
 pub mod ensemble;
 pub mod error;
 pub mod folds;

@@ -14,10 +14,10 @@ use automl::provenance::{self, Source};
 use automl::report::Report;
 use automl::task::Task;
 use automl::tracking;
-use automl::{Compare, Comparison, CsvOptions, Metric};
+use automl::{Compare, Comparison, Metric};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{flags, parse_separator, Tracking};
+use super::{flags, CsvFlags, Tracking};
 
 #[derive(clap::Args)]
 pub struct CompareArgs {
@@ -26,12 +26,8 @@ pub struct CompareArgs {
     /// Column to predict.
     #[arg(long, short)]
     pub(super) target: String,
-    /// Field delimiter (one character; `\t` for tab).
-    #[arg(long, default_value = ",")]
-    pub(super) sep: String,
-    /// Numbers are written with a decimal comma (3,5); needs --sep other than ','.
-    #[arg(long)]
-    pub(super) decimal_comma: bool,
+    #[command(flatten)]
+    pub(super) csv: CsvFlags,
     /// Cross-validation folds.
     #[arg(long, default_value_t = 5)]
     pub(super) folds: usize,
@@ -167,10 +163,7 @@ pub(super) fn configure(args: &CompareArgs, stop: Arc<AtomicBool>) -> anyhow::Re
         .exclude(args.exclude.clone())
         .ignore(args.ignore.clone())
         .export_top(args.export_top)
-        .csv_options(CsvOptions {
-            separator: parse_separator(&args.sep)?,
-            decimal_comma: args.decimal_comma,
-        });
+        .csv_options(args.csv.options()?);
     if let Some(sort) = args.sort {
         compare = compare.sort(sort);
     }

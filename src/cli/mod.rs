@@ -4,6 +4,7 @@
 //! error, 2 bad input or usage, 130 a compare stopped by Ctrl-C.
 
 mod compare;
+mod drift;
 mod predict;
 mod runs;
 mod serve;
@@ -17,6 +18,7 @@ use automl::Setting;
 use clap::{Parser, Subcommand};
 
 use compare::CompareArgs;
+use drift::DriftArgs;
 use predict::PredictArgs;
 use runs::RunsArgs;
 use serve::ServeArgs;
@@ -43,6 +45,9 @@ pub(crate) enum Command {
     Predict(PredictArgs),
     /// Serve a model over HTTP with MLflow's scoring protocol (POST /invocations).
     Serve(ServeArgs),
+    /// Test new data (a CSV or a serve prediction log) for drift from the model's training data;
+    /// exit code 3 when the dataset drifts.
+    Drift(DriftArgs),
     /// List tracked compares, newest first: run id, date, data, rows, best model, its score.
     Runs(RunsArgs),
     /// Render a run folder's report.html again from its report.json.
@@ -84,12 +89,21 @@ impl Tracking {
     }
 }
 
+/// The model file `model` names: a path, or `runs:/RUN_ID` in the tracking store.
+fn model_path(model: &str, tracking: &Tracking) -> anyhow::Result<PathBuf> {
+    Ok(match model.strip_prefix("runs:/") {
+        Some(id) => tracking::file_store::find_run(&tracking.store(), id.trim_end_matches('/'))?,
+        None => PathBuf::from(model),
+    })
+}
+
 /// The command line's exit code, after printing what went wrong.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Compare(args) => compare::compare(args),
         Command::Tune(args) => tune::tune(args),
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Drift(args) => drift::drift(args),
         Command::Predict(args) => predict::predict(args).map(|()| ExitCode::SUCCESS),
         Command::Runs(args) => runs::runs(args).map(|()| ExitCode::SUCCESS),
         Command::Report { run } => runs::report(&run).map(|()| ExitCode::SUCCESS),
@@ -119,6 +133,26 @@ pub fn flags(text: &str) -> String {
 }
 
 /// A field delimiter given as one ASCII character, or `\t` / `tab`.
+/// How a CSV file is written.
+#[derive(clap::Args)]
+pub(crate) struct CsvFlags {
+    /// Field delimiter (one character; `\t` for tab).
+    #[arg(long, default_value = ",")]
+    sep: String,
+    /// Numbers are written with a decimal comma (3,5); needs --sep other than ','.
+    #[arg(long)]
+    decimal_comma: bool,
+}
+
+impl CsvFlags {
+    fn options(&self) -> anyhow::Result<automl::CsvOptions> {
+        Ok(automl::CsvOptions {
+            separator: parse_separator(&self.sep)?,
+            decimal_comma: self.decimal_comma,
+        })
+    }
+}
+
 fn parse_separator(sep: &str) -> anyhow::Result<u8> {
     match sep {
         "\\t" | "tab" => Ok(b'\t'),

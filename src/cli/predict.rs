@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use automl::io::write::{write_atomic, write_frame_csv};
 use automl::model::{predictions_frame, Keep};
-use automl::tracking::file_store;
-use automl::{CsvOptions, Model};
+use automl::Model;
 
-use super::{flags, parse_separator, Tracking};
+use super::{flags, model_path, CsvFlags, Tracking};
 
 #[derive(clap::Args)]
 pub struct PredictArgs {
@@ -30,26 +29,15 @@ pub struct PredictArgs {
     /// Classifiers: add one probability column per class (proba_<class>).
     #[arg(long)]
     proba: bool,
-    /// Field delimiter of the input (one character; `\t` for tab).
-    #[arg(long, default_value = ",")]
-    sep: String,
-    /// Numbers are written with a decimal comma (3,5); needs --sep other than ','.
-    #[arg(long)]
-    decimal_comma: bool,
+    #[command(flatten)]
+    csv: CsvFlags,
     #[command(flatten)]
     tracking: Tracking,
 }
 
 pub(super) fn predict(args: PredictArgs) -> anyhow::Result<()> {
-    let path = match args.model.strip_prefix("runs:/") {
-        Some(id) => file_store::find_run(&args.tracking.store(), id.trim_end_matches('/'))?,
-        None => PathBuf::from(&args.model),
-    };
-    let model = Model::load(&path)?;
-    let options = CsvOptions {
-        separator: parse_separator(&args.sep)?,
-        decimal_comma: args.decimal_comma,
-    };
+    let model = Model::load(&model_path(&args.model, &args.tracking)?)?;
+    let options = args.csv.options()?;
     let frame = automl::io::load::read_csv(&args.data, &options)?;
     let predictions = model.predict(&frame)?;
     for warning in &predictions.warnings {

@@ -5,13 +5,17 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use automl::serve::{self, Options, MAX_BODY_BYTES};
+use automl::tracking::file_store;
 use automl::Model;
+
+use super::{model_path, Tracking};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// The model: a model file, a run folder holding model.automl, or an MLflow run folder.
+    /// The model: a model file, a run folder holding model.automl, an MLflow run folder, or
+    /// runs:/RUN_ID from `automl runs`.
     #[arg(long)]
-    model: PathBuf,
+    model: String,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
@@ -24,11 +28,15 @@ pub struct ServeArgs {
     /// Largest request body in bytes; larger requests are answered 413.
     #[arg(long, default_value_t = MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    #[command(flatten)]
+    tracking: Tracking,
 }
 
 pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let model = Model::load(&args.model)?;
+    let path = model_path(&args.model, &args.tracking)?;
+    let model = Model::load(&path)?;
     let options = Options {
+        run_id: file_store::run_of(&path),
         host: args.host,
         port: args.port,
         log_predictions: args.log_predictions,

@@ -338,10 +338,11 @@ impl Compare {
             entries.extend(ensemble::build(&entries, &folds, &table.target, task, sort));
             entries = leaderboard::rank(entries, sort);
         }
-        for e in entries.iter_mut().skip(1) {
+        // The exported models keep theirs, the reference of their predictions for `automl drift`.
+        for e in entries.iter_mut().skip(self.export_top.max(1)) {
             e.out_of_fold = Vec::new();
         }
-        let (models, export_errors) = if stopped {
+        let (mut models, export_errors) = if stopped {
             (Vec::new(), Vec::new())
         } else {
             refit::refit(
@@ -352,6 +353,7 @@ impl Compare {
                 &algorithms,
             )
         };
+        refit::attach_references(&mut models, &table, &profile.target.column.name, &entries);
         let leaderboard = Leaderboard {
             profile,
             settings: Settings {

@@ -11,9 +11,12 @@ use super::Compare;
 use crate::algorithms::{format_params, Algorithm, FitError};
 use crate::error::chain;
 use crate::leaderboard::{Entry, Status};
+use crate::metrics::argmax;
 use crate::model::Model;
 use crate::preprocess::Pipeline;
+use crate::profile::reference::{ColumnReference, Reference, PREDICTION, SAMPLE};
 use crate::table::Table;
+use crate::task::Task;
 
 /// The best `export_top` scored entries refitted on every row, best first, and a message for
 /// each entry (or ensemble member) that could not be.
@@ -137,6 +140,56 @@ fn blend(
         .transform(table, &rows)
         .map_err(|e| failed(FitError::Preprocessing(e.into())))?;
     Model::blend(entry, members, x.view(), &table.target, compare.seed).map_err(failed)
+}
+
+/// Gives each exported model its reference profile for `automl drift`: the training columns and
+/// target, and the out-of-fold predictions of its setting (predicted labels for a classifier).
+pub(super) fn attach_references(
+    models: &mut [Model],
+    table: &Table,
+    target: &str,
+    entries: &[Entry],
+) {
+    let columns: Vec<ColumnReference> = table
+        .features
+        .iter()
+        .map(|f| ColumnReference::of(&f.name, &f.values, SAMPLE))
+        .collect();
+    let label = |class: f64| Some(table.classes[class as usize].as_str());
+    let target_reference = match table.task() {
+        Task::Regression => ColumnReference::numbers(target, &table.target, SAMPLE),
+        Task::Classification => {
+            ColumnReference::labels(target, table.target.iter().map(|&c| label(c)))
+        }
+    };
+    for model in models {
+        let out_of_fold = entries
+            .iter()
+            .find(|e| e.rank == model.rank && !e.out_of_fold.is_empty())
+            .map(|e| e.out_of_fold.as_slice());
+        let prediction = out_of_fold.map(|oof| {
+            let width = oof.len() / table.rows().max(1);
+            let values: Vec<f64> = oof
+                .chunks(width.max(1))
+                .map(|row| match table.task() {
+                    Task::Regression => f64::from(row[0]),
+                    Task::Classification => argmax(row.iter().map(|&p| f64::from(p))) as f64,
+                })
+                .collect();
+            match table.task() {
+                Task::Regression => ColumnReference::numbers(PREDICTION, &values, SAMPLE),
+                Task::Classification => {
+                    ColumnReference::labels(PREDICTION, values.iter().map(|&c| label(c)))
+                }
+            }
+        });
+        model.reference = Some(Reference {
+            rows: table.rows(),
+            columns: columns.clone(),
+            target: target_reference.clone(),
+            prediction,
+        });
+    }
 }
 
 #[cfg(test)]

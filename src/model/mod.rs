@@ -22,6 +22,7 @@ use crate::io::names::{column_names, missing_column};
 use crate::leaderboard::Entry;
 use crate::metrics::{most_probable, Metric};
 use crate::preprocess::{EncodingOptions, Pipeline};
+use crate::profile::reference::Reference;
 use crate::table::{Feature, Table};
 use crate::task::{Kind, Task};
 
@@ -85,6 +86,10 @@ pub struct Model {
     /// An ensemble's members, each with its weight (empty for a single model).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<MemberModel>,
+    /// The training data's distributions, for `automl drift` (absent in files exported before
+    /// it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
 }
 
 impl std::fmt::Debug for Model {
@@ -225,12 +230,14 @@ impl Model {
             importance,
             model,
             members: Vec::new(),
+            reference: None,
         })
     }
 
-    /// The cross-validation mean of `metric`, if it was defined.
-    /// an error naming its column and row.
-    pub fn predict(&self, frame: &DataFrame) -> Result<Predictions> {
+    /// The model's input columns read from `frame` as in training (extra columns ignored; a
+    /// missing column, or a value of the wrong type, is an error naming it), with warnings about
+    /// unseen levels and imputed values.
+    pub fn read_inputs(&self, frame: &DataFrame) -> Result<(Vec<Feature>, Vec<String>)> {
         let names = column_names(frame);
         let mut warnings = Vec::new();
         let mut features = Vec::with_capacity(self.inputs.len());
@@ -251,6 +258,12 @@ impl Model {
                 values,
             });
         }
+        Ok((features, warnings))
+    }
+
+    /// Predicts every row of `frame`, read as [`Model::read_inputs`] reads it.
+    pub fn predict(&self, frame: &DataFrame) -> Result<Predictions> {
+        let (features, warnings) = self.read_inputs(frame)?;
         let table = Table {
             features,
             target: Vec::new(),

@@ -3,6 +3,7 @@
 mod display;
 mod leaks;
 mod notation;
+pub mod reference;
 mod target;
 
 use polars::prelude::*;
@@ -14,7 +15,7 @@ use crate::io::names::{column_names, missing_column};
 use crate::stats::{self, Histogram};
 use crate::task::{Kind, Task};
 
-pub use target::{target_values, TargetProfile, MAX_CLASSES, MAX_INTEGER_CLASSES};
+pub use target::{labels, target_values, TargetProfile, MAX_CLASSES, MAX_INTEGER_CLASSES};
 
 /// A text column with more distinct values than this, making up at least `ID_LIKE_RATIO` of its
 /// non-missing rows, is a label per row (a name or an ID) and cannot generalise.

@@ -137,6 +137,14 @@ pub(super) fn summary(
 }
 
 /// The class label of a classification target's value at `row`, or `None` when missing.
+/// Each row's value as a class label (`None` where missing): how a classification target's
+/// values are named, `boolean` when the column was read as booleans.
+pub fn labels(values: &Values, boolean: bool) -> Vec<Option<String>> {
+    (0..values.len())
+        .map(|row| class_label(values, boolean, row))
+        .collect()
+}
+
 fn class_label(values: &Values, boolean: bool, row: usize) -> Option<String> {
     match values {
         _ if values.is_missing(row) => None,

@@ -381,3 +381,80 @@ pub fn trace(title: &str, x_label: &str, y_label: &str, points: &[(f64, f64)]) -
         Ok(())
     })
 }
+
+/// Two distributions side by side: per label, the reference's share (grey) and the new data's
+/// (blue), with a legend.
+pub fn paired_shares(title: &str, labels: &[String], reference: &[f64], current: &[f64]) -> String {
+    let n = labels.len().min(reference.len()).min(current.len());
+    if n == 0 {
+        return String::new();
+    }
+    let hi = reference[..n]
+        .iter()
+        .chain(&current[..n])
+        .copied()
+        .fold(0.0, f64::max)
+        .max(f64::EPSILON);
+    let step = n.div_ceil(6);
+    svg((460, 260), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(44)
+            .build_cartesian_2d((0..n).into_segmented(), 0.0..hi * 1.1)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) if i % step == 0 => labels
+                    .get(*i)
+                    .map(|l| l.chars().take(10).collect())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_desc("share")
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (series, (values, color, name)) in
+            [(reference, GREY, "reference"), (current, BLUE_, "new data")]
+                .into_iter()
+                .enumerate()
+        {
+            // Each label's segment: a tenth free, the reference, the new data, a tenth free.
+            let segment = (460 - 44 - 16) as f64 / n as f64;
+            let (outer, inner) = ((segment * 0.1) as u32, (segment * 0.5) as u32);
+            let (left, right) = if series == 0 {
+                (outer, inner)
+            } else {
+                (inner, outer)
+            };
+            chart
+                .draw_series(values[..n].iter().enumerate().map(|(i, &v)| {
+                    let mut bar = Rectangle::new(
+                        [
+                            (SegmentValue::Exact(i), 0.0),
+                            (SegmentValue::Exact(i + 1), v),
+                        ],
+                        color.mix(0.85).filled(),
+                    );
+                    bar.set_margin(0, 0, left, right);
+                    bar
+                }))
+                .map_err(|e| e.to_string())?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(GREY)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}

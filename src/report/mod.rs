@@ -2,7 +2,7 @@
 //! sorting script, nothing fetched) rendered with minijinja from [`Report`], the run's data as
 //! saved in `report.json`, so `automl report RUN_DIR` can render it again.
 
-mod charts;
+pub mod charts;
 mod winner;
 
 use std::path::Path;
@@ -32,6 +32,20 @@ const IMPORTANCE_BARS: usize = 20;
 /// Classes drawn in a one-vs-rest ROC chart.
 const ROC_CURVES: usize = 10;
 const TEMPLATE: &str = include_str!("report.html");
+/// The pages' style sheet, shared by every page in the report's style.
+const STYLE: &str = include_str!("style.css");
+
+/// Renders a page `template` (minijinja) with `context` and the report's style sheet as `style`.
+pub fn render_page(template: &str, context: Value) -> Result<String> {
+    let mut env = Environment::new();
+    env.add_template("page", template)
+        .map_err(|e| Error::Internal(format!("page template: {e}")))?;
+    let page = env
+        .get_template("page")
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    page.render(context! { style => STYLE, ..context })
+        .map_err(|e| Error::Internal(format!("rendering the page: {e:#}")))
+}
 
 /// Everything the report shows.
 #[derive(Debug, Serialize, Deserialize)]
@@ -115,15 +129,7 @@ impl Report {
 
     /// The HTML page.
     pub fn render(&self) -> Result<String> {
-        let mut env = Environment::new();
-        env.add_template("report.html", TEMPLATE)
-            .map_err(|e| Error::Internal(format!("report template: {e}")))?;
-        let template = env
-            .get_template("report.html")
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        template
-            .render(self.context())
-            .map_err(|e| Error::Internal(format!("rendering the report: {e:#}")))
+        render_page(TEMPLATE, self.context())
     }
 
     fn context(&self) -> Value {

@@ -72,6 +72,11 @@ pub fn parse(content_type: Option<&str>, body: Vec<u8>) -> Result<ScoringRequest
     }
 }
 
+/// Rows given as JSON objects (column name to value) as a table, typed as a request's are.
+pub fn records_frame(rows: Vec<Value>) -> Result<DataFrame, BodyError> {
+    frame(record_columns("rows", rows)?)
+}
+
 fn json(body: &[u8]) -> Result<ScoringRequest, BodyError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| bad(format!("the body is not valid JSON: {e}")))?;

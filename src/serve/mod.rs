@@ -32,7 +32,7 @@ use serde_json::{json, Value};
 use crate::error::{chain, Error, Result};
 use crate::model::Model;
 
-pub use body::{parse, BodyError, ScoringRequest, SHAPES};
+pub use body::{parse, records_frame, BodyError, ScoringRequest, SHAPES};
 pub use log::PredictionLog;
 pub use metrics::Metrics;
 
@@ -47,6 +47,8 @@ pub struct Options {
     /// Append every request's rows and predictions to this JSON-lines file.
     pub log_predictions: Option<PathBuf>,
     pub max_body_bytes: usize,
+    /// The MLflow run the model was logged to, if known, for `GET /metadata`.
+    pub run_id: Option<String>,
 }
 
 impl Default for Options {
@@ -56,6 +58,7 @@ impl Default for Options {
             port: 8080,
             log_predictions: None,
             max_body_bytes: MAX_BODY_BYTES,
+            run_id: None,
         }
     }
 }
@@ -82,7 +85,7 @@ pub fn serve(model: Model, options: &Options, ready: impl FnOnce(SocketAddr)) ->
         .map(PredictionLog::open)
         .transpose()?;
     let app = Arc::new(App {
-        metadata: metadata(&model),
+        metadata: metadata(&model, options.run_id.as_deref()),
         model,
         metrics: Metrics::default(),
         log,
@@ -332,7 +335,7 @@ fn records(rows: &DataFrame) -> Vec<Value> {
 }
 
 /// What `GET /metadata` answers: the model's setting, schema and scores.
-fn metadata(model: &Model) -> Value {
+fn metadata(model: &Model, run_id: Option<&str>) -> Value {
     json!({
         "algorithm": model.algorithm,
         "name": model.name,
@@ -352,5 +355,6 @@ fn metadata(model: &Model) -> Value {
             "algorithm": m.algorithm, "params": m.params, "weight": m.weight,
         })).collect::<Vec<_>>(),
         "data_sha256": model.data_sha256,
+        "run_id": run_id,
     })
 }

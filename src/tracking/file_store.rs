@@ -331,9 +331,35 @@ pub fn find_run(root: &Path, run_id: &str) -> Result<PathBuf> {
         .ok_or_else(not_found)
 }
 
+/// The id of the MLflow run whose folder holds `path` (a model file or folder among a run's
+/// artifacts in a file store), if it is in one.
+pub fn run_of(path: &Path) -> Option<String> {
+    let path = path.canonicalize().ok()?;
+    path.ancestors().skip(1).take(4).find_map(|dir| {
+        let name = dir.file_name()?.to_str()?;
+        let is_run = dir.join("meta.yaml").is_file()
+            && dir.join("artifacts").is_dir()
+            && name.chars().all(|c| c.is_ascii_alphanumeric());
+        is_run.then(|| name.to_string())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_model_among_a_run_s_artifacts_names_its_run() {
+        let root = tempfile::tempdir().unwrap();
+        let run = root.path().join("0").join("0123abcd");
+        std::fs::create_dir_all(run.join("artifacts")).unwrap();
+        std::fs::write(run.join("meta.yaml"), "run_id: 0123abcd\n").unwrap();
+        let model = run.join("artifacts").join("model.automl");
+        std::fs::write(&model, "x").unwrap();
+        assert_eq!(run_of(&model).as_deref(), Some("0123abcd"));
+        assert_eq!(run_of(&run.join("artifacts")).as_deref(), Some("0123abcd"));
+        assert_eq!(run_of(root.path()), None);
+    }
 
     #[test]
     fn meta_values_read_back_whoever_wrote_them() {

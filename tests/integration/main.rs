@@ -5,6 +5,7 @@ mod classification;
 mod cli;
 mod common;
 mod datasets;
+mod drift;
 mod golden;
 mod model;
 mod reference;
