@@ -7,7 +7,7 @@ import sys
 # The flow, first to last (lib.rs's docs say the same); `cli` is the binary's.
 FLOW = [
     "task", "stats", "error", "io", "profile", "table", "folds", "preprocess", "metrics",
-    "algorithms", "importance", "sweep", "leaderboard", "search", "ensemble", "model", "compare", "provenance",
+    "algorithms", "importance", "sweep", "leaderboard", "search", "ensemble", "model", "shard", "compare", "provenance",
     "report", "artifacts", "tracking", "serve", "drift", "cli",
 ]
 MAX_LINES = 600

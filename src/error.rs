@@ -156,10 +156,11 @@ pub enum Setting {
     TrackingDir,
     TrackingUri,
     Experiment,
+    Shard,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 19] = [
+    pub const ALL: [Setting; 20] = [
         Setting::Folds,
         Setting::Seed,
         Setting::Shuffle,
@@ -179,6 +180,7 @@ impl Setting {
         Setting::TrackingDir,
         Setting::TrackingUri,
         Setting::Experiment,
+        Setting::Shard,
     ];
 
     /// The setting's name in the library: the builder method or option field that sets it.
@@ -203,6 +205,7 @@ impl Setting {
             Setting::TrackingDir => "tracking_dir",
             Setting::TrackingUri => "tracking_uri",
             Setting::Experiment => "experiment",
+            Setting::Shard => "shard",
         }
     }
 
@@ -228,6 +231,7 @@ impl Setting {
             Setting::TrackingDir => "--tracking-dir",
             Setting::TrackingUri => "--tracking-uri",
             Setting::Experiment => "--experiment",
+            Setting::Shard => "--shard",
         }
     }
 }

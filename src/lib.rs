@@ -34,6 +34,7 @@ pub mod provenance;
 pub mod report;
 pub mod search;
 pub mod serve;
+pub mod shard;
 pub mod stats;
 pub mod sweep;
 pub mod table;

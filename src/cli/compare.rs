@@ -89,6 +89,11 @@ pub struct CompareArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub(super) quiet: bool,
+    /// Run one shard of the grid and write its shard file into --out: K/N (shard K from 0 of
+    /// N), or `env` for a Slurm job array's or a Kubernetes Indexed Job's index; then
+    /// `automl merge` the shards' folders.
+    #[arg(long, value_name = "K/N|env")]
+    pub(super) shard: Option<String>,
 }
 
 /// A ranking metric: any metric of a task but mse and rmsle.
@@ -219,12 +224,24 @@ fn progress_bar(quiet: bool) -> Option<ProgressBar> {
 }
 
 pub(super) fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    if let Some(spec) = &args.shard {
+        return super::shard::run_shard(&args, spec);
+    }
     let compare = configure(&args, stop_on_ctrl_c())?;
     execute(&args, compare)
 }
 
-/// Runs `compare` as `args` say: prints, saves the run folder and tracks it.
-pub(super) fn execute(args: &CompareArgs, mut compare: Compare) -> anyhow::Result<ExitCode> {
+/// Runs `compare` on `args.data` as `args` say: prints, saves the run folder and tracks it.
+pub(super) fn execute(args: &CompareArgs, compare: Compare) -> anyhow::Result<ExitCode> {
+    execute_with(args, compare, |c, data| c.run_csv(data))
+}
+
+/// As [`execute`], the comparison made by `run` (a compare, or a merge of shards).
+pub(super) fn execute_with(
+    args: &CompareArgs,
+    mut compare: Compare,
+    run: impl FnOnce(&Compare, &std::path::Path) -> automl::Result<Comparison>,
+) -> anyhow::Result<ExitCode> {
     let sink = (!args.no_track).then(|| args.tracking.sink());
     if let Some(sink) = &sink {
         sink.check(&args.tracking.experiment)
@@ -245,9 +262,7 @@ pub(super) fn execute(args: &CompareArgs, mut compare: Compare) -> anyhow::Resul
     )?;
     let dir = &folder.path;
     let started = std::time::Instant::now();
-    let mut result = compare
-        .run_csv(&args.data)
-        .inspect_err(|_| folder.abandon())?;
+    let mut result = run(&compare, &args.data).inspect_err(|_| folder.abandon())?;
     name_flags(&mut result);
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -8,6 +8,7 @@ mod drift;
 mod predict;
 mod runs;
 mod serve;
+mod shard;
 mod tune;
 
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use drift::DriftArgs;
 use predict::PredictArgs;
 use runs::RunsArgs;
 use serve::ServeArgs;
+use shard::MergeArgs;
 use tune::TuneArgs;
 
 #[derive(Parser)]
@@ -39,6 +41,8 @@ pub struct Cli {
 pub(crate) enum Command {
     /// Profile a CSV, cross-validate every algorithm x setting, print and save the leaderboard.
     Compare(CompareArgs),
+    /// Merge the shard files of a compare run with --shard into its run, as one machine would.
+    Merge(MergeArgs),
     /// Widen one algorithm's search from a finished compare: a new run, within a budget.
     Tune(TuneArgs),
     /// Predict with an exported model: one prediction per row of a CSV.
@@ -102,6 +106,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Compare(args) => compare::compare(args),
         Command::Tune(args) => tune::tune(args),
+        Command::Merge(args) => shard::merge(args),
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Drift(args) => drift::drift(args),
         Command::Predict(args) => predict::predict(args).map(|()| ExitCode::SUCCESS),
@@ -133,6 +138,32 @@ pub fn flags(text: &str) -> String {
 }
 
 /// A field delimiter given as one ASCII character, or `\t` / `tab`.
+/// Where a run made from another (a tune, a merge) goes.
+#[derive(clap::Args)]
+pub(crate) struct RunFlags {
+    /// Output folder [default: a new folder under ./automl-runs/].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Do not log the run to MLflow.
+    #[arg(long)]
+    no_track: bool,
+    #[command(flatten)]
+    tracking: Tracking,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl RunFlags {
+    /// Sets them on the compare `run` stands for.
+    fn apply(self, run: &mut compare::CompareArgs) {
+        run.out = self.out;
+        run.no_track = self.no_track;
+        run.tracking = self.tracking;
+        run.quiet = self.quiet;
+    }
+}
+
 /// How a CSV file is written.
 #[derive(clap::Args)]
 pub(crate) struct CsvFlags {

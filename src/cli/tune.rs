@@ -13,7 +13,7 @@ use automl::Status;
 use clap::Parser;
 
 use super::compare::{self, parse_budget, parse_trials};
-use super::{Cli, Command, Tracking};
+use super::{Cli, Command, RunFlags};
 
 #[derive(clap::Args)]
 pub struct TuneArgs {
@@ -28,17 +28,8 @@ pub struct TuneArgs {
     /// Search for this many candidate-folds: reproducible.
     #[arg(long, value_name = "N", value_parser = parse_trials)]
     trials: Option<usize>,
-    /// Output folder [default: a new folder under ./automl-runs/].
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Do not log the run to MLflow.
-    #[arg(long)]
-    no_track: bool,
     #[command(flatten)]
-    tracking: Tracking,
-    /// No progress bar.
-    #[arg(long, short)]
-    quiet: bool,
+    output: RunFlags,
 }
 
 pub(super) fn tune(args: TuneArgs) -> anyhow::Result<ExitCode> {
@@ -104,10 +95,7 @@ pub(super) fn tune(args: TuneArgs) -> anyhow::Result<ExitCode> {
     run.exclude = Vec::new();
     run.budget = args.budget;
     run.trials = args.trials;
-    run.out = args.out;
-    run.no_track = args.no_track;
-    run.tracking = args.tracking;
-    run.quiet = args.quiet;
+    args.output.apply(&mut run);
     run.export_top = run.export_top.max(1);
     let tune = compare::configure(&run, compare::stop_on_ctrl_c())?.start_from(settings);
     compare::execute(&run, tune)

@@ -6,6 +6,7 @@
 
 mod checks;
 mod refit;
+mod shard;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use polars::prelude::DataFrame;
 
-use crate::algorithms::Params;
+use crate::algorithms::{Algorithm, Params};
 use crate::ensemble;
 use crate::error::{Error, Result};
 use crate::folds;
@@ -25,7 +26,7 @@ use crate::model::Model;
 use crate::preprocess::EncodingOptions;
 use crate::profile::{self, Profile};
 use crate::search;
-use crate::sweep::Progress;
+use crate::sweep::{Candidate, Outcome, Progress};
 use crate::table::Table;
 use crate::task::Task;
 
@@ -40,6 +41,16 @@ pub const MAX_ENCODED_BYTES: usize = 4 << 30;
 pub const SEARCH_SHARE: f64 = 0.85;
 
 type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// A compare's data and grid, ready for the sweep.
+struct Prepared {
+    profile: Profile,
+    table: Table,
+    folds: Vec<folds::Fold>,
+    algorithms: Vec<Arc<dyn Algorithm>>,
+    grid: Vec<Candidate>,
+    sort: Metric,
+}
 
 /// What a compare gives: the leaderboard and the best candidates refitted on every row.
 #[derive(Debug)]
@@ -261,13 +272,18 @@ impl Compare {
 
     /// The compare of `frame`; a time budget counts from `started`, reading the file included.
     fn run_validated(&self, frame: &DataFrame, started: Instant) -> Result<Comparison> {
+        let prepared = self.prepare(frame)?;
+        self.conclude(prepared, started, None)
+    }
+
+    /// Everything before the sweep: the profile, the table, the folds and the grid.
+    fn prepare(&self, frame: &DataFrame) -> Result<Prepared> {
         let values = profile::convert_columns(frame)?;
         let profile = profile::profile(frame, &values, &self.target, &self.ignore, self.task)?;
         let task = profile.target.task;
         let sort = self.sort.unwrap_or(task.default_sort());
         checks::check_sort(task, sort)?;
         let algorithms = self.algorithms(task)?;
-        let control = self.control()?;
         if profile.kept().next().is_none() {
             let reasons: Vec<String> = profile
                 .dropped()
@@ -291,12 +307,37 @@ impl Compare {
                 shuffle,
             )?,
         };
-
         let grid = match &self.start_from {
             None => checks::candidates(&algorithms)?,
             Some(settings) => checks::settings(&algorithms, settings)?,
         };
-        let mut control = control;
+        Ok(Prepared {
+            profile,
+            table,
+            folds,
+            algorithms,
+            grid,
+            sort,
+        })
+    }
+
+    /// The sweep (or its merged `scored` outcomes), the search, the ensembles and the refit.
+    fn conclude(
+        &self,
+        prepared: Prepared,
+        started: Instant,
+        scored: Option<Vec<Outcome>>,
+    ) -> Result<Comparison> {
+        let Prepared {
+            profile,
+            table,
+            folds,
+            algorithms,
+            grid,
+            sort,
+        } = prepared;
+        let task = profile.target.task;
+        let mut control = self.control()?;
         control.deadline = self
             .budget
             .map(|b| started + Duration::from_secs_f64(b * SEARCH_SHARE));
@@ -331,7 +372,7 @@ impl Compare {
             }
             *entries = ranked;
         };
-        let searched = search::run(&context, grid, &algorithms, &budget, &tidy);
+        let searched = search::run(&context, grid, &algorithms, &budget, &tidy, scored);
         let mut entries = leaderboard::rank(searched.entries, sort);
         let stopped = control.stopped();
         if self.ensembles && !stopped {

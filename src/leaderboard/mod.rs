@@ -211,7 +211,10 @@ impl Leaderboard {
     /// table, a seeded sample of [`CHART_ROWS`] of a large one; empty when they were not kept.
     pub fn chart_rows(&self, entry: &Entry) -> Vec<OutOfFold> {
         let rows = self.actual.len();
-        if rows == 0 || entry.out_of_fold.len() % rows != 0 || entry.out_of_fold.is_empty() {
+        if rows == 0
+            || !entry.out_of_fold.len().is_multiple_of(rows)
+            || entry.out_of_fold.is_empty()
+        {
             return Vec::new();
         }
         let width = entry.out_of_fold.len() / rows;

@@ -56,8 +56,8 @@ pub struct Searched {
     pub trace: Vec<TracePoint>,
 }
 
-/// Scores the `grid` on every fold, then searches the spaces of `families` within `budget`.
-/// `tidy` is given the entries after the grid and after each round, to drop the out-of-fold
+/// Scores the `grid` on every fold (or takes its `scored` outcomes, in grid order), then
+/// searches the spaces of `families` within `budget`. `tidy` is given the entries after the grid and after each round, to drop the out-of-fold
 /// predictions no ensemble will use (it may reorder them).
 pub fn run(
     ctx: &Context,
@@ -65,6 +65,7 @@ pub fn run(
     families: &[Arc<dyn Algorithm>],
     budget: &Budget,
     tidy: &dyn Fn(&mut Vec<Entry>),
+    scored: Option<Vec<Outcome>>,
 ) -> Searched {
     let started = Instant::now();
     let all: Vec<usize> = (0..ctx.folds.len()).collect();
@@ -73,7 +74,8 @@ pub fn run(
         .map(|c| sample::key(c.algorithm.id(), &c.params))
         .collect();
     let grid_units = grid.len() * all.len();
-    let outcomes = sweep_on(ctx, &all, &grid, ctx.progress);
+    // The grid's outcomes: swept here, or given (merged from shards that swept it).
+    let outcomes = scored.unwrap_or_else(|| sweep_on(ctx, &all, &grid, ctx.progress));
     let mut entries = to_entries(ctx, grid, outcomes);
     tidy(&mut entries);
     let mut trace = vec![point(ctx, &entries, grid_units, started)];

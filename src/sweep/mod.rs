@@ -62,8 +62,8 @@ pub enum Outcome {
 }
 
 /// Why a fold task produced no score.
-#[derive(Debug, Clone)]
-enum TaskError {
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum TaskError {
     Failed(String),
     TimedOut(String),
     Interrupted,
@@ -77,10 +77,20 @@ pub struct Progress {
     pub total: usize,
 }
 
+/// One of a shard's share of the sweep: shard `index` of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Share {
+    pub index: usize,
+    pub count: usize,
+}
+
+/// The result of one candidate on one fold.
+pub type FoldResult = Result<FoldScore, TaskError>;
+
 /// Runs every candidate on the folds numbered in `on` (all of `folds`, or some of them for a
 /// cheap first look) and returns one outcome per candidate, in order, with each fold's scores
 /// and predictions. A fold's result does not depend on the other folds run, nor on the number
-/// of threads.
+/// of threads, nor on the shard that runs it.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     table: &Table,
@@ -92,6 +102,66 @@ pub fn run(
     control: &Control,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Vec<Outcome> {
+    let setup = (encoding, seed, control, progress);
+    let results = execute(table, folds, on, candidates, setup, None);
+    let mut per_candidate: Vec<Vec<FoldResult>> = vec![Vec::new(); candidates.len()];
+    for (c, _, result) in results {
+        per_candidate[c].push(result);
+    }
+    assemble(table, folds, on, candidates, per_candidate)
+}
+
+/// Runs `share` of the (candidate x fold) tasks on every fold: the tasks are dealt to the
+/// shards longest first, each to the shard with the least estimated work so far, so every
+/// shard computes the same deal. Returns (candidate, fold, result) for the tasks it ran.
+pub fn run_share(
+    table: &Table,
+    folds: &[Fold],
+    candidates: &[Candidate],
+    setup: (&EncodingOptions, u64, &Control, &(dyn Fn(Progress) + Sync)),
+    share: Share,
+) -> Vec<(usize, usize, FoldResult)> {
+    let all: Vec<usize> = (0..folds.len()).collect();
+    execute(table, folds, &all, candidates, setup, Some(share))
+}
+
+/// Every candidate's outcome from its results on the folds `on`, in fold order (a candidate
+/// that cannot run on the table is skipped, whatever its results).
+pub fn assemble(
+    table: &Table,
+    folds: &[Fold],
+    on: &[usize],
+    candidates: &[Candidate],
+    results: Vec<Vec<FoldResult>>,
+) -> Vec<Outcome> {
+    let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
+    results
+        .into_iter()
+        .zip(candidates)
+        .map(
+            |(fold_results, c)| match c.algorithm.skip_reason(max_train, table.features.len()) {
+                Some(reason) => Outcome::Skipped(reason),
+                None => outcome(on, fold_results),
+            },
+        )
+        .collect()
+}
+
+/// Runs the tasks (of `share`, or all) and returns (candidate, fold, result) for each
+/// candidate of each task run, in task order.
+fn execute(
+    table: &Table,
+    folds: &[Fold],
+    on: &[usize],
+    candidates: &[Candidate],
+    (encoding, seed, control, progress): (
+        &EncodingOptions,
+        u64,
+        &Control,
+        &(dyn Fn(Progress) + Sync),
+    ),
+    share: Option<Share>,
+) -> Vec<(usize, usize, FoldResult)> {
     let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
     let skipped: Vec<Option<String>> = candidates
         .iter()
@@ -110,7 +180,18 @@ pub fn run(
     );
     // Every fold's train and validation matrices, unscaled and standardised.
     let all_folds_bytes = table.rows() * cols * 8 * on.len() * 2;
-    let tasks = schedule::tasks(on, groups.len(), all_folds_bytes, budgeted);
+    let mut tasks = schedule::tasks(on, groups.len(), all_folds_bytes, budgeted);
+    if let Some(share) = share {
+        let cost =
+            |&(_, g): &(usize, usize)| candidates[groups[g][0]].learner.cost(max_train, cols);
+        let dealt = schedule::deal(&tasks, cost, share.count);
+        tasks = tasks
+            .into_iter()
+            .zip(dealt)
+            .filter(|&(_, s)| s == share.index)
+            .map(|(t, _)| t)
+            .collect();
+    }
     let shared: Vec<fold_cache::SharedFold> = folds
         .iter()
         .map(|_| fold_cache::SharedFold::new(groups.len()))
@@ -178,30 +259,25 @@ pub fn run(
             .unwrap_or(Err(TaskError::Failed("the task did not run".into())))
     });
 
-    let mut per_candidate: Vec<Vec<Result<FoldScore, TaskError>>> =
-        vec![Vec::new(); candidates.len()];
-    for (&(_, g), result) in tasks.iter().zip(results) {
+    let mut out = Vec::new();
+    for (&(f, g), result) in tasks.iter().zip(results) {
         match result {
             Ok(scores) => {
                 for (&c, score) in groups[g].iter().zip(scores) {
-                    per_candidate[c].push(Ok(score));
+                    out.push((c, f, Ok(score)));
                 }
             }
             Err(e) => {
                 for &c in &groups[g] {
-                    per_candidate[c].push(Err(e.clone()));
+                    out.push((c, f, Err(e.clone())));
                 }
             }
         }
     }
-    per_candidate
-        .into_iter()
-        .zip(skipped)
-        .map(|(fold_results, skip)| match skip {
-            Some(reason) => Outcome::Skipped(reason),
-            None => outcome(on, fold_results),
-        })
-        .collect()
+    // Candidate after candidate, each in the order of `on`.
+    let position = |f: usize| on.iter().position(|&o| o == f).unwrap_or(usize::MAX);
+    out.sort_by_key(|&(c, f, _)| (c, position(f)));
+    out
 }
 
 /// A candidate's outcome from its folds' results (folds `on`): a failure names its fold and

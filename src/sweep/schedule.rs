@@ -86,3 +86,34 @@ pub(super) fn tasks(
 pub(super) fn fold_seed(seed: u64, fold: usize) -> u64 {
     seed ^ (fold as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
+
+/// Deals `tasks` to `shards`: longest first (by `cost`, ties in task order), each to the shard
+/// with the least cost dealt so far (the lowest-numbered on a tie). Returns each task's shard.
+pub(super) fn deal<T>(tasks: &[T], cost: impl Fn(&T) -> f64, shards: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    order.sort_by(|&a, &b| cost(&tasks[b]).total_cmp(&cost(&tasks[a])).then(a.cmp(&b)));
+    let mut load = vec![0.0f64; shards.max(1)];
+    let mut dealt = vec![0; tasks.len()];
+    for i in order {
+        let lightest = (0..load.len())
+            .min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b)))
+            .unwrap_or(0);
+        load[lightest] += cost(&tasks[i]).max(0.0);
+        dealt[i] = lightest;
+    }
+    dealt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_are_dealt_longest_first_to_the_lightest_shard() {
+        let costs = [1.0, 5.0, 3.0, 3.0, 2.0];
+        let dealt = deal(&costs, |&c| c, 2);
+        // 5 -> 0; 3 -> 1; 3 -> 1 (load 3 < 5); 2 -> 0 (5 < 6); 1 -> 1 (6 < 7).
+        assert_eq!(dealt, vec![1, 0, 1, 1, 0]);
+        assert_eq!(deal(&costs, |&c| c, 1), vec![0; 5]);
+    }
+}

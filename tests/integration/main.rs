@@ -12,5 +12,6 @@ mod reference;
 mod report;
 mod search;
 mod serve;
+mod shard;
 mod tracking;
 mod trees;
