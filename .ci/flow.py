@@ -8,7 +8,7 @@ import sys
 FLOW = [
     "task", "stats", "error", "io", "profile", "table", "folds", "preprocess", "metrics",
     "algorithms", "importance", "sweep", "leaderboard", "search", "ensemble", "model", "shard", "compare", "provenance",
-    "report", "artifacts", "tracking", "serve", "drift", "cli",
+    "report", "artifacts", "tracking", "registry", "serve", "drift", "cli",
 ]
 MAX_LINES = 600
 

@@ -12,7 +12,7 @@
 //! - the [`sweep`] (every candidate on every fold, in parallel) -> a ranked [`leaderboard`] ->
 //!   the exported [`model`]; [`compare`] drives it all;
 //! - records: [`provenance`] -> the HTML [`report`] -> the run's [`artifacts`], built once ->
-//!   [`tracking`] (MLflow's file store or a tracking server);
+//!   [`tracking`] (MLflow's file store or a tracking server) -> its model [`registry`];
 //! - after the compare: [`serve`] an exported model over HTTP, and watch new data for
 //!   [`drift`] from the reference profile the model carries.
 
@@ -31,6 +31,7 @@ pub mod model;
 pub mod preprocess;
 pub mod profile;
 pub mod provenance;
+pub mod registry;
 pub mod report;
 pub mod search;
 pub mod serve;

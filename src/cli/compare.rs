@@ -340,6 +340,15 @@ pub(super) fn execute_with(
     for problem in problems {
         eprintln!("warning: {problem}");
     }
+    // Where the run was tracked, for `automl promote` to register it by its run.
+    let tracked = serde_json::json!({
+        "store": super::promote::store_name(&sink),
+        "experiment_id": logged.experiment_id,
+        "run_id": logged.run_id,
+    });
+    automl::io::write::write_atomic(&dir.join(super::promote::TRACKED_FILE), |w| {
+        w.write_all(tracked.to_string().as_bytes())
+    })?;
     println!(
         "tracked: run {} ({} candidate runs) in experiment '{experiment}': {}",
         logged.run_id,

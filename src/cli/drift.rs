@@ -8,16 +8,16 @@ use std::process::ExitCode;
 use anyhow::Context;
 use automl::drift::{self, html_number as number, Drift, Options, DRIFT_HTML, DRIFT_JSON};
 use automl::io::write::{create_dir, write_atomic};
-use automl::Model;
 
-use super::{flags, model_path, CsvFlags, Tracking};
+use super::{flags, open_model, CsvFlags, Tracking};
 
 #[derive(clap::Args)]
 pub struct DriftArgs {
     /// The new rows: a CSV with the model's input columns (with the target too, the model is
     /// scored on them), or a prediction log written by `automl serve --log-predictions`.
     data: PathBuf,
-    /// A run folder, a model.automl file, or runs:/RUN_ID from `automl runs`.
+    /// A run folder, a model.automl file, runs:/RUN_ID from `automl runs`, or
+    /// models:/NAME@ALIAS (models:/NAME/VERSION) from the registry.
     #[arg(long, short)]
     model: String,
     /// Folder for drift.json and drift.html [default: a new folder under drift/].
@@ -36,7 +36,7 @@ pub struct DriftArgs {
 }
 
 pub(super) fn drift(args: DriftArgs) -> anyhow::Result<ExitCode> {
-    let model = Model::load(&model_path(&args.model, &args.tracking)?)?;
+    let (model, _) = open_model(&args.model, &args.tracking)?;
     let options = args.csv.options()?;
     let bytes = std::fs::read(&args.data).map_err(|source| automl::Error::Io {
         path: args.data.clone(),

@@ -6,6 +6,7 @@
 mod compare;
 mod drift;
 mod predict;
+mod promote;
 mod runs;
 mod serve;
 mod shard;
@@ -21,6 +22,7 @@ use clap::{Parser, Subcommand};
 use compare::CompareArgs;
 use drift::DriftArgs;
 use predict::PredictArgs;
+use promote::PromoteArgs;
 use runs::RunsArgs;
 use serve::ServeArgs;
 use shard::MergeArgs;
@@ -47,6 +49,9 @@ pub(crate) enum Command {
     Tune(TuneArgs),
     /// Predict with an exported model: one prediction per row of a CSV.
     Predict(PredictArgs),
+    /// Register a model in MLflow's Model Registry and make it the champion only when it beats
+    /// the current one; exit 0 promoted, 3 champion kept.
+    Promote(PromoteArgs),
     /// Serve a model over HTTP with MLflow's scoring protocol (POST /invocations).
     Serve(ServeArgs),
     /// Test new data (a CSV or a serve prediction log) for drift from the model's training data;
@@ -93,12 +98,35 @@ impl Tracking {
     }
 }
 
-/// The model file `model` names: a path, or `runs:/RUN_ID` in the tracking store.
-fn model_path(model: &str, tracking: &Tracking) -> anyhow::Result<PathBuf> {
-    Ok(match model.strip_prefix("runs:/") {
-        Some(id) => tracking::file_store::find_run(&tracking.store(), id.trim_end_matches('/'))?,
-        None => PathBuf::from(model),
-    })
+/// The model `spec` names, and the MLflow run it was logged in when known: a model file or run
+/// folder, `runs:/RUN_ID` in the tracking store, or `models:/NAME@ALIAS` / `models:/NAME/N` in
+/// its model registry.
+fn open_model(spec: &str, tracking: &Tracking) -> anyhow::Result<(automl::Model, Option<String>)> {
+    use automl::registry::{Registry, Version};
+    if spec.starts_with("models:/") {
+        let (model, version) = Registry::open(&tracking.sink())?.resolve(spec)?;
+        return Ok((model, version.run_id));
+    }
+    if let Some(id) = spec.strip_prefix("runs:/") {
+        let id = id.trim_end_matches('/');
+        let model = match tracking.sink() {
+            tracking::Sink::Store(root) => {
+                automl::Model::load(tracking::file_store::find_run(&root, id)?)?
+            }
+            sink => Registry::open(&sink)?.load(&Version {
+                version: 0,
+                source: format!("runs:/{id}/model"),
+                run_id: Some(id.to_string()),
+                tags: Default::default(),
+            })?,
+        };
+        return Ok((model, Some(id.to_string())));
+    }
+    let path = PathBuf::from(spec);
+    Ok((
+        automl::Model::load(&path)?,
+        tracking::file_store::run_of(&path),
+    ))
 }
 
 /// The command line's exit code, after printing what went wrong.
@@ -109,6 +137,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Merge(args) => shard::merge(args),
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Drift(args) => drift::drift(args),
+        Command::Promote(args) => promote::promote(args),
         Command::Predict(args) => predict::predict(args).map(|()| ExitCode::SUCCESS),
         Command::Runs(args) => runs::runs(args).map(|()| ExitCode::SUCCESS),
         Command::Report { run } => runs::report(&run).map(|()| ExitCode::SUCCESS),

@@ -6,15 +6,15 @@ use std::path::PathBuf;
 use anyhow::Context;
 use automl::io::write::{write_atomic, write_frame_csv};
 use automl::model::{predictions_frame, Keep};
-use automl::Model;
 
-use super::{flags, model_path, CsvFlags, Tracking};
+use super::{flags, open_model, CsvFlags, Tracking};
 
 #[derive(clap::Args)]
 pub struct PredictArgs {
     /// CSV file with the model's input columns (extra columns are ignored).
     data: PathBuf,
-    /// A run folder, a model.automl file, or runs:/RUN_ID from `automl runs`.
+    /// A run folder, a model.automl file, runs:/RUN_ID from `automl runs`, or
+    /// models:/NAME@ALIAS (models:/NAME/VERSION) from the registry.
     #[arg(long, short)]
     model: String,
     /// Output CSV [default: standard output].
@@ -36,7 +36,7 @@ pub struct PredictArgs {
 }
 
 pub(super) fn predict(args: PredictArgs) -> anyhow::Result<()> {
-    let model = Model::load(&model_path(&args.model, &args.tracking)?)?;
+    let (model, _) = open_model(&args.model, &args.tracking)?;
     let options = args.csv.options()?;
     let frame = automl::io::load::read_csv(&args.data, &options)?;
     let predictions = model.predict(&frame)?;

@@ -5,15 +5,14 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use automl::serve::{self, Options, MAX_BODY_BYTES};
-use automl::tracking::file_store;
-use automl::Model;
 
-use super::{model_path, Tracking};
+use super::{open_model, Tracking};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// The model: a model file, a run folder holding model.automl, an MLflow run folder, or
-    /// runs:/RUN_ID from `automl runs`.
+    /// The model: a model file, a run folder holding model.automl, an MLflow run folder,
+    /// runs:/RUN_ID from `automl runs`, or models:/NAME@ALIAS (models:/NAME/VERSION) from the
+    /// registry.
     #[arg(long)]
     model: String,
     /// Address to listen on.
@@ -33,10 +32,9 @@ pub struct ServeArgs {
 }
 
 pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let path = model_path(&args.model, &args.tracking)?;
-    let model = Model::load(&path)?;
+    let (model, run_id) = open_model(&args.model, &args.tracking)?;
     let options = Options {
-        run_id: file_store::run_of(&path),
+        run_id,
         host: args.host,
         port: args.port,
         log_predictions: args.log_predictions,

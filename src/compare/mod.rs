@@ -395,6 +395,9 @@ impl Compare {
             )
         };
         refit::attach_references(&mut models, &table, &profile.target.column.name, &entries);
+        for model in &mut models {
+            model.ranked_by = Some(sort);
+        }
         let leaderboard = Leaderboard {
             profile,
             settings: Settings {

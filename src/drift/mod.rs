@@ -215,42 +215,33 @@ fn outcomes(
 ) -> Result<(Option<ColumnDrift>, Vec<MetricChange>)> {
     let name = &model.target;
     let values = convert(series).map_err(|e| Error::Internal(format!("reading '{name}': {e}")))?;
-    let task = match model.classes.is_empty() {
-        true => Task::Regression,
-        false => Task::Classification,
-    };
-    let (current, truth): (ColumnReference, Vec<Option<f64>>) = match task {
-        Task::Regression => {
-            let crate::io::column::Values::Numeric(v) = &values else {
-                return Err(Error::NonNumericTarget {
-                    column: name.clone(),
-                    detail: "the new data's values are text".into(),
-                });
-            };
-            let truth = v.iter().map(|&y| (!y.is_nan()).then_some(y)).collect();
-            (ColumnReference::numbers(name, v, usize::MAX), truth)
+    let task = model.task();
+    let current = match (task, &values) {
+        (Task::Regression, crate::io::column::Values::Numeric(v)) => {
+            ColumnReference::numbers(name, v, usize::MAX)
         }
-        Task::Classification => {
-            let boolean = series.dtype() == &DataType::Boolean;
-            let labels = labels(&values, boolean);
-            let truth = labels
-                .iter()
-                .map(|l| {
-                    l.as_ref()
-                        .and_then(|l| model.classes.iter().position(|c| c == l))
-                        .map(|i| i as f64)
-                })
-                .collect();
-            let current = ColumnReference::labels(name, labels.iter().map(|l| l.as_deref()));
-            (current, truth)
+        (Task::Regression, _) => {
+            return Err(Error::NonNumericTarget {
+                column: name.clone(),
+                detail: "the new data's values are text".into(),
+            })
+        }
+        (Task::Classification, _) => {
+            let labels = labels(&values, series.dtype() == &DataType::Boolean);
+            ColumnReference::labels(name, labels.iter().map(|l| l.as_deref()))
         }
     };
     let drift = column::drift(&reference.target, &current, options.threshold);
-    let rows: Vec<usize> = (0..truth.len()).filter(|&r| truth[r].is_some()).collect();
-    if rows.len() < truth.len() {
+    let Ok(scored) = model.score_predictions(series, predictions) else {
+        warnings.push(format!(
+            "target '{name}': no row has a usable value to score the model on"
+        ));
+        return Ok((Some(drift), Vec::new()));
+    };
+    if scored.left_out > 0 {
         warnings.push(format!(
             "target '{name}': {} row(s) without a {} left out of the metrics",
-            truth.len() - rows.len(),
+            scored.left_out,
             if task == Task::Regression {
                 "value"
             } else {
@@ -258,26 +249,11 @@ fn outcomes(
             }
         ));
     }
-    if rows.is_empty() {
-        return Ok((Some(drift), Vec::new()));
-    }
-    let actual: Vec<f64> = rows.iter().filter_map(|&r| truth[r]).collect();
-    let performance = task
-        .metrics()
+    let performance = scored
+        .scores
         .iter()
-        .filter_map(|&metric| {
+        .filter_map(|&(metric, current)| {
             let cv = model.cv.iter().find(|s| s.metric == metric)?;
-            let current = match (&predictions.proba, task) {
-                (Some(p), Task::Classification) => {
-                    let proba = p.select(ndarray::Axis(0), &rows);
-                    let classes: Vec<usize> = actual.iter().map(|&c| c as usize).collect();
-                    metric.classify(&classes, proba.view())
-                }
-                _ => {
-                    let predicted: Vec<f64> = rows.iter().map(|&r| predictions.values[r]).collect();
-                    metric.score(&actual, &predicted)
-                }
-            };
             let gap = metric.loss(current) - metric.loss(cv.mean);
             Some(MetricChange {
                 metric,

@@ -6,6 +6,7 @@
 //! training kinds ([`read`]) and predictions turned into a table ([`frame`]).
 
 mod blend;
+mod evaluate;
 mod file;
 mod frame;
 mod read;
@@ -27,6 +28,7 @@ use crate::table::{Feature, Table};
 use crate::task::{Kind, Task};
 
 pub use blend::MemberModel;
+pub use evaluate::Evaluation;
 pub use file::{ModelFileError, FORMAT_VERSION, MODEL_FILE};
 pub use frame::{predictions_frame, Keep};
 
@@ -90,6 +92,9 @@ pub struct Model {
     /// it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<Reference>,
+    /// The metric the compare ranked by (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranked_by: Option<Metric>,
 }
 
 impl std::fmt::Debug for Model {
@@ -231,6 +236,7 @@ impl Model {
             model,
             members: Vec::new(),
             reference: None,
+            ranked_by: None,
         })
     }
 
@@ -259,6 +265,14 @@ impl Model {
             });
         }
         Ok((features, warnings))
+    }
+
+    /// Regression, or classification when the model has classes.
+    pub fn task(&self) -> Task {
+        match self.classes.is_empty() {
+            true => Task::Regression,
+            false => Task::Classification,
+        }
     }
 
     /// Predicts every row of `frame`, read as [`Model::read_inputs`] reads it.

@@ -105,7 +105,13 @@ fn write_experiment(root: &Path, id: &str, name: &str) -> Result<()> {
         quote(&file_uri(&dir)),
         quote(name)
     );
-    write_atomic(&dir.join("meta.yaml"), |w| w.write_all(meta.as_bytes()))
+    write_atomic(&dir.join("meta.yaml"), |w| w.write_all(meta.as_bytes()))?;
+    // MLflow's UI opens a classic-ML experiment on its runs, not on the GenAI traces page.
+    let tags = dir.join("tags");
+    create_dir(&tags)?;
+    write_atomic(&tags.join(super::EXPERIMENT_KIND.0), |w| {
+        w.write_all(super::EXPERIMENT_KIND.1.as_bytes())
+    })
 }
 
 /// Writes one run's folder at `dir`; paths inside refer to where it will be, `final_dir`.
@@ -158,7 +164,7 @@ fn write_run(
 }
 
 /// A YAML scalar: JSON's double-quoted string, which YAML reads unchanged.
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
@@ -169,7 +175,7 @@ fn file_uri(path: &Path) -> String {
 }
 
 /// The `key: value` scalars of a meta.yaml (as MLflow or automl wrote it), unquoted.
-fn read_meta(path: &Path) -> Option<BTreeMap<String, String>> {
+pub(crate) fn read_meta(path: &Path) -> Option<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).ok()?;
     Some(
         text.lines()

@@ -78,6 +78,9 @@ pub struct Record {
     pub children: Vec<Run>,
 }
 
+/// The experiment tag MLflow's UI reads to open an experiment on its runs (classic ML).
+pub const EXPERIMENT_KIND: (&str, &str) = ("mlflow.experimentKind", "custom_model_development");
+
 /// Where records are logged: MLflow's file store, or a tracking server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sink {

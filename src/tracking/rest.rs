@@ -68,13 +68,81 @@ impl Client {
         Err(self.fail(what, format!("HTTP {status}: {message}")))
     }
 
-    fn post(&self, endpoint: &str, body: &Value) -> Result<Value> {
+    pub(crate) fn post(&self, endpoint: &str, body: &Value) -> Result<Value> {
         let url = format!("{}/api/2.0/mlflow/{endpoint}", self.base);
         let response = self.agent.post(&url).send_json(body);
         match self.answer(endpoint, response)? {
             (404, body) => Err(self.fail(endpoint, format!("HTTP 404: {body}"))),
             (_, body) => Ok(body),
         }
+    }
+
+    /// A GET (or, `delete`, a DELETE) of `endpoint` with `query`: the body, or `None` when the
+    /// server answers 404 (no such resource).
+    pub(crate) fn fetch(
+        &self,
+        endpoint: &str,
+        query: &[(&str, &str)],
+        delete: bool,
+    ) -> Result<Option<Value>> {
+        let url = format!("{}/api/2.0/mlflow/{endpoint}", self.base);
+        let response = match delete {
+            true => self
+                .agent
+                .delete(&url)
+                .query_pairs(query.iter().copied())
+                .call(),
+            false => self
+                .agent
+                .get(&url)
+                .query_pairs(query.iter().copied())
+                .call(),
+        };
+        match self.answer(endpoint, response)? {
+            (404, _) => Ok(None),
+            (_, body) => Ok(Some(body)),
+        }
+    }
+
+    /// Downloads the artifact at `path` of run `run_id` through the server's artifact proxy.
+    pub(crate) fn download(&self, run_id: &str, path: &str) -> Result<Vec<u8>> {
+        let run = self
+            .fetch("runs/get", &[("run_id", run_id)], false)?
+            .ok_or_else(|| self.fail("runs/get", format!("no run {run_id}")))?;
+        let uri = run["run"]["info"]["artifact_uri"].as_str().unwrap_or("");
+        let Some(rest) = uri.strip_prefix(ARTIFACT_SCHEME) else {
+            return Err(self.fail(
+                "artifact download",
+                format!(
+                    "run {run_id} keeps its artifacts at {uri}, which the server does not proxy"
+                ),
+            ));
+        };
+        let rest = match rest.strip_prefix("//") {
+            Some(hosted) => hosted.split_once('/').map_or("", |(_, p)| p),
+            None => rest.trim_start_matches('/'),
+        };
+        let url = format!(
+            "{}/api/2.0/mlflow-artifacts/artifacts/{rest}/{path}",
+            self.base
+        );
+        let mut response = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|e| self.fail("artifact download", e))?;
+        if response.status().as_u16() != 200 {
+            return Err(self.fail(
+                "artifact download",
+                format!("HTTP {} for {url}", response.status()),
+            ));
+        }
+        response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_vec()
+            .map_err(|e| self.fail("artifact download", e))
     }
 
     /// The id of experiment `name`, if the server has it.
@@ -93,7 +161,11 @@ impl Client {
         if let Some(id) = self.find_experiment(name)? {
             return Ok(id);
         }
-        let body = self.post("experiments/create", &json!({ "name": name }))?;
+        let (key, value) = super::EXPERIMENT_KIND;
+        let body = self.post(
+            "experiments/create",
+            &json!({ "name": name, "tags": [{"key": key, "value": value}] }),
+        )?;
         body["experiment_id"]
             .as_str()
             .map(String::from)

@@ -64,7 +64,8 @@ fn compare_prints_and_writes_the_leaderboard_and_profile() {
             "model.automl",
             "profile.json",
             "report.html",
-            "report.json"
+            "report.json",
+            "tracking.json"
         ]
     );
 }
@@ -340,7 +341,8 @@ fn ctrl_c_leaves_a_partial_leaderboard() {
             "leaderboard.csv",
             "profile.json",
             "report.html",
-            "report.json"
+            "report.json",
+            "tracking.json"
         ]
     );
 }

@@ -9,6 +9,7 @@ mod drift;
 mod golden;
 mod model;
 mod reference;
+mod registry;
 mod report;
 mod search;
 mod serve;

@@ -61,7 +61,16 @@ fn compare_exports_tracks_and_predicts() {
         .filter(|d| read(d.join("meta.yaml")).contains("name: \"automl\""))
         .collect();
     assert_eq!(experiments.len(), 1);
-    let runs = sub_dirs(&experiments[0]);
+    // Its runs (its tags folder aside: MLflow's UI opens it on runs, `mlflow.experimentKind`).
+    let tags = experiments[0].join("tags");
+    assert_eq!(
+        read(tags.join("mlflow.experimentKind")),
+        "custom_model_development"
+    );
+    let runs: Vec<PathBuf> = sub_dirs(&experiments[0])
+        .into_iter()
+        .filter(|d| *d != tags)
+        .collect();
     assert_eq!(runs.len(), 13);
     let (parents, children): (Vec<&PathBuf>, Vec<&PathBuf>) = runs
         .iter()
