@@ -5,6 +5,7 @@
 use linfa::prelude::Fit;
 use linfa::DatasetBase;
 use linfa_elasticnet::ElasticNetParams;
+use linfa_linalg::cholesky::SolveCInplace;
 use linfa_linalg::qr::QRInto;
 use linfa_linear::LinearRegression;
 use ndarray::{concatenate, s, Array1, Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
@@ -99,6 +100,20 @@ impl Learner for RidgeFit {
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
         let (centering, centred_x, centred_y, y_mean) = centre(x, y)?;
         let (n, p) = x.dim();
+        if p > n && self.alpha > 0.0 {
+            // Wider than tall: the same minimum through the n x n dual, w = X'(XX' + alpha I)^-1 y
+            // by Cholesky, instead of QR on the (n + p) x p stack (50 x 3,000: 30 s a fold).
+            let mut gram = centred_x.dot(&centred_x.t());
+            gram.diag_mut().mapv_inplace(|d| d + self.alpha);
+            let dual = gram
+                .solvec_into(centred_y.insert_axis(Axis(1)))
+                .map_err(|e| FitError::backend("the ridge dual's Cholesky solve", e))?;
+            return Ok(FittedModel::Linear(Linear {
+                centering: Some(centering),
+                weights: centred_x.t().dot(&dual.column(0)),
+                intercept: y_mean,
+            }));
+        }
         // Column-major, as QR walks columns: on birthdays a row-major copy made it 10x slower.
         let mut stacked = Array2::zeros((n + p, p).f());
         stacked.slice_mut(s![..n, ..]).assign(&centred_x);
@@ -287,5 +302,32 @@ impl Centering {
 
     fn apply(&self, x: ArrayView2<f64>) -> Array2<f64> {
         &x - &self.means.view().insert_axis(Axis(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ridge's optimality condition on centred data: X'(Xw - y) + alpha w = 0.
+    fn gradient_norm(x: &Array2<f64>, y: &Array1<f64>, fit: &Linear, alpha: f64) -> f64 {
+        let xc = x - &x.mean_axis(Axis(0)).unwrap();
+        let yc = y - y.mean().unwrap();
+        let residual = xc.dot(&fit.weights) - &yc;
+        let gradient = xc.t().dot(&residual) + &fit.weights * alpha;
+        gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
+    }
+
+    #[test]
+    fn ridge_solves_its_objective_when_tall_and_through_the_dual_when_wide() {
+        for (n, p) in [(40, 5), (12, 60)] {
+            let x = Array2::from_shape_fn((n, p), |(i, j)| ((i * 7 + j * 13) % 17) as f64 / 3.0);
+            let y = Array1::from_shape_fn(n, |i| (i % 5) as f64 + x[[i, 0]]);
+            let fit = RidgeFit { alpha: 0.5 }.fit(x.view(), y.view(), 0).unwrap();
+            let FittedModel::Linear(linear) = fit else {
+                panic!("a linear model")
+            };
+            assert!(gradient_norm(&x, &y, &linear, 0.5) < 1e-8, "{n} x {p}");
+        }
     }
 }
