@@ -136,7 +136,7 @@ pub(super) fn parse_trials(s: &str) -> Result<usize, String> {
 }
 
 /// Exit code of a compare stopped by Ctrl-C (128 + SIGINT, as shells report it).
-const INTERRUPTED: u8 = 130;
+pub(super) const INTERRUPTED: u8 = 130;
 
 /// A flag set by the first Ctrl-C; a second one exits at once.
 pub(super) fn stop_on_ctrl_c() -> Arc<AtomicBool> {

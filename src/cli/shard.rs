@@ -97,9 +97,22 @@ pub(super) fn run_shard(args: &CompareArgs, spec: &str) -> anyhow::Result<ExitCo
     };
     create_dir(dir)?;
     let _lock = claim(dir, share)?;
-    let compare = compare::configure(args, compare::stop_on_ctrl_c())?;
+    let stop = compare::stop_on_ctrl_c();
+    let compare = compare::configure(args, stop.clone())?;
     let command: Vec<String> = std::env::args().collect();
-    let file = compare.run_shard(&args.data, share, &provenance::shell_words(&command))?;
+    let file = match compare.run_shard(&args.data, share, &provenance::shell_words(&command)) {
+        Ok(file) => file,
+        // Stopped by Ctrl-C: nothing is written, and the exit code says so as a compare's does.
+        Err(_) if stop.load(std::sync::atomic::Ordering::SeqCst) => {
+            let _ = std::fs::remove_file(lock_path(dir, share));
+            eprintln!(
+                "stopped: shard {}/{} did not finish and nothing was written; run it again",
+                share.index, share.count
+            );
+            return Ok(ExitCode::from(compare::INTERRUPTED));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let path = file.write_to(dir)?;
     // The shard is written whole: its lock file goes (the lock is held until the end).
     let _ = std::fs::remove_file(lock_path(dir, share));
