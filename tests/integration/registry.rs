@@ -180,6 +180,36 @@ fn only_a_better_challenger_becomes_champion() {
     assert!(text.contains("another name"), "{text}");
     // Neither bad promote registered a version.
     assert!(!store.join("models/progression/version-4").exists());
+
+    // A registry that cannot be reached fails at once, before any scoring.
+    let started = std::time::Instant::now();
+    let output = automl()
+        .args([
+            "promote",
+            "--name",
+            "progression",
+            "--tracking-uri",
+            "http://127.0.0.1:9",
+        ])
+        .arg("--model")
+        .arg(&ridge)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("127.0.0.1:9"));
+
+    // An alias left on a deleted version counts as no champion, and is moved.
+    let aliases = store.join("models/progression/aliases");
+    std::fs::write(aliases.join("champion"), "9").unwrap();
+    let (code, json, text) = promote(&mean, &valid, &store, "progression");
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(json["version"], 4);
+    assert!(text.contains("version 9, which no longer exists"), "{text}");
+    assert_eq!(
+        alias(&store, "progression", "champion").as_deref(),
+        Some("4")
+    );
 }
 
 #[test]
