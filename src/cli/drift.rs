@@ -38,10 +38,7 @@ pub struct DriftArgs {
 pub(super) fn drift(args: DriftArgs) -> anyhow::Result<ExitCode> {
     let (model, _) = open_model(&args.model, &args.tracking)?;
     let options = args.csv.options()?;
-    let bytes = std::fs::read(&args.data).map_err(|source| automl::Error::Io {
-        path: args.data.clone(),
-        source,
-    })?;
+    let bytes = automl::io::load::read_data(&args.data)?;
     let (frame, notes) = match drift::is_log(&bytes) {
         true => drift::read_log(&bytes, &args.data)?,
         false => (

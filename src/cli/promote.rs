@@ -60,10 +60,7 @@ pub(super) fn promote(args: PromoteArgs) -> anyhow::Result<ExitCode> {
     };
     let validation = match &args.data {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|source| automl::Error::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = automl::io::load::read_data(path)?;
             let sha = sha256_hex(&bytes);
             Some((
                 automl::io::load::read_csv_bytes(bytes, &args.csv.options()?, path)?,

@@ -160,12 +160,9 @@ impl Compare {
     }
 }
 
-/// A file's bytes and their SHA-256.
+/// A data file's bytes and their SHA-256.
 fn read(path: &Path) -> Result<(Vec<u8>, String)> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = load::read_data(path)?;
     let sha = sha256_hex(&bytes);
     Ok((bytes, sha))
 }

@@ -33,24 +33,36 @@ impl Default for CsvOptions {
 /// trimmed of surrounding spaces, as values are, and rows with every field empty (blank lines)
 /// are skipped.
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
+    read_csv_bytes(read_data(path)?, options, path)
+}
+
+/// The bytes of the data file at `path`: a directory or an empty file is refused with a
+/// message saying what to give instead.
+pub fn read_data(path: &Path) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let csv_error = |reason: String| Error::Csv {
+    let csv_error = |reason: &str| Error::Csv {
         path: path.to_path_buf(),
-        reason,
+        reason: reason.to_string(),
     };
     if meta.is_dir() {
-        return Err(csv_error(
-            "it is a directory; give the path of a CSV file".into(),
-        ));
+        return Err(csv_error("it is a directory; give the path of a CSV file"));
     }
     if meta.len() == 0 {
         return Err(csv_error(
-            "the file is empty; it needs a header row and data rows".into(),
+            "the file is empty; it needs a header row and data rows",
         ));
     }
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The separator and decimal mark can be read together.
+fn check_options(options: &CsvOptions) -> Result<()> {
     if matches!(options.separator, b'"' | b'\n' | b'\r') {
         return Err(Error::InvalidSetting(format!(
             "the field separator cannot be a quote or a line break; give another with {}",
@@ -64,11 +76,7 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
             sep = Setting::Separator
         )));
     }
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    read_csv_bytes(bytes, options, path)
+    Ok(())
 }
 
 /// Reads CSV text already in memory (a request's body) as [`read_csv`] reads a file, with the
@@ -84,6 +92,7 @@ pub fn read_csv_bytes(bytes: Vec<u8>, options: &CsvOptions, source: &Path) -> Re
             "it is empty; it needs a header row and data rows".into(),
         ));
     }
+    check_options(options)?;
     check_text(&bytes, options.separator).map_err(csv_error)?;
     let nulls: Vec<PlSmallStr> = NULL_LITERALS.iter().map(|s| PlSmallStr::from(*s)).collect();
     let mut frame = CsvReadOptions::default()
