@@ -102,7 +102,7 @@ impl Tracking {
 /// folder, `runs:/RUN_ID` in the tracking store, or `models:/NAME@ALIAS` / `models:/NAME/N` in
 /// its model registry.
 fn open_model(spec: &str, tracking: &Tracking) -> anyhow::Result<(automl::Model, Option<String>)> {
-    use automl::registry::{Registry, Version};
+    use automl::registry::Registry;
     if spec.starts_with("models:/") {
         let (model, version) = Registry::open(&tracking.sink())?.resolve(spec)?;
         return Ok((model, version.run_id));
@@ -113,12 +113,7 @@ fn open_model(spec: &str, tracking: &Tracking) -> anyhow::Result<(automl::Model,
             tracking::Sink::Store(root) => {
                 automl::Model::load(tracking::file_store::find_run(&root, id)?)?
             }
-            sink => Registry::open(&sink)?.load(&Version {
-                version: 0,
-                source: format!("runs:/{id}/model"),
-                run_id: Some(id.to_string()),
-                tags: Default::default(),
-            })?,
+            sink => Registry::open(&sink)?.load(&format!("runs:/{id}/model"))?,
         };
         return Ok((model, Some(id.to_string())));
     }

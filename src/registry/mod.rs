@@ -153,17 +153,17 @@ impl Registry {
         }
     }
 
-    /// The model a version's source names: a run's `model/model.automl` artifact, or a path.
-    pub fn load(&self, version: &Version) -> Result<Model> {
-        let run_model = version
-            .source
+    /// The model a version's `source` names: a run's `model/model.automl` artifact
+    /// (`runs:/RUN/model`), or a path.
+    pub fn load(&self, source: &str) -> Result<Model> {
+        let run_model = source
             .strip_prefix("runs:/")
             .and_then(|rest| rest.split_once('/'));
         match (self, run_model) {
             (Registry::Server(c), Some((run, path))) => {
                 let bytes = c.download(run, &format!("{path}/{MODEL_FILE}"))?;
                 Model::from_bytes(&bytes).map_err(|e| Error::ModelFile {
-                    path: PathBuf::from(&version.source),
+                    path: PathBuf::from(source),
                     reason: e.to_string(),
                 })
             }
@@ -173,10 +173,7 @@ impl Registry {
                     .join(path),
             ),
             (_, None) => {
-                let path = version
-                    .source
-                    .strip_prefix("file://")
-                    .unwrap_or(&version.source);
+                let path = source.strip_prefix("file://").unwrap_or(source);
                 Model::load(Path::new(path))
             }
         }
@@ -210,7 +207,7 @@ impl Registry {
                 "names version {number} of '{name}', which does not exist"
             ))
         })?;
-        Ok((self.load(&version)?, version))
+        Ok((self.load(&version.source)?, version))
     }
 }
 

@@ -247,7 +247,7 @@ fn current_champion(
         ));
         return Ok(None);
     };
-    let model = registry.load(&version)?;
+    let model = registry.load(&version.source)?;
     Ok(Some((model, version)))
 }
 
