@@ -124,6 +124,28 @@ fn open_model(spec: &str, tracking: &Tracking) -> anyhow::Result<(automl::Model,
     ))
 }
 
+/// The compare a recorded command line ran (`whose` names it in messages: "the run's"), to run
+/// again from it: a tune widens its search, a merge concludes its shards.
+fn compare_args(command: &str, whose: &str) -> anyhow::Result<compare::CompareArgs> {
+    use anyhow::Context;
+    let words = shlex::split(command)
+        .with_context(|| format!("reading {whose} command line '{command}'"))?;
+    match Cli::try_parse_from(&words) {
+        Ok(Cli {
+            command: Command::Compare(run),
+        }) => Ok(run),
+        _ => Err(usage(&format!(
+            "{whose} command line is not a compare: '{command}'"
+        ))
+        .into()),
+    }
+}
+
+/// A bad-input message (exit code 2).
+fn usage(message: &str) -> automl::Error {
+    automl::Error::InvalidSetting(message.to_string())
+}
+
 /// The command line's exit code, after printing what went wrong.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {

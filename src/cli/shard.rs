@@ -11,10 +11,9 @@ use automl::io::write::create_dir;
 use automl::provenance;
 use automl::shard::{self, ShardFile};
 use automl::sweep::Share;
-use clap::Parser;
 
 use super::compare::{self, CompareArgs};
-use super::{Cli, Command, RunFlags};
+use super::{compare_args, usage, RunFlags};
 
 #[derive(clap::Args)]
 pub struct MergeArgs {
@@ -166,17 +165,7 @@ pub(super) fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<_, _>>()?;
     shard::check(&shards, &paths)?;
     let first = &shards[0];
-    let words = shlex::split(&first.command)
-        .with_context(|| format!("reading the shards' command line '{}'", first.command))?;
-    let Ok(Cli {
-        command: Command::Compare(mut run),
-    }) = Cli::try_parse_from(&words)
-    else {
-        bail!(usage(&format!(
-            "the shards' command line is not a compare: '{}'",
-            first.command
-        )));
-    };
+    let mut run = compare_args(&first.command, "the shards'")?;
     run.shard = None;
     run.data = args.data.unwrap_or_else(|| first.data.clone());
     if !run.data.is_file() {
@@ -198,9 +187,4 @@ pub(super) fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
     );
     let compare = compare::configure(&run, compare::stop_on_ctrl_c())?;
     compare::execute_with(&run, compare, |c, data| c.merge(data, &shards))
-}
-
-/// A bad-input message (exit code 2).
-fn usage(message: &str) -> automl::Error {
-    automl::Error::InvalidSetting(message.to_string())
 }

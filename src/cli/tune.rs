@@ -10,10 +10,9 @@ use anyhow::{bail, Context};
 use automl::io::sha256_hex;
 use automl::report::Report;
 use automl::Status;
-use clap::Parser;
 
 use super::compare::{self, parse_budget, parse_trials};
-use super::{Cli, Command, RunFlags};
+use super::{compare_args, usage, RunFlags};
 
 #[derive(clap::Args)]
 pub struct TuneArgs {
@@ -79,17 +78,7 @@ pub(super) fn tune(args: TuneArgs) -> anyhow::Result<ExitCode> {
             report.source.data.display()
         )));
     }
-    let words = shlex::split(&report.source.command)
-        .with_context(|| format!("reading the run's command line '{}'", report.source.command))?;
-    let Ok(Cli {
-        command: Command::Compare(mut run),
-    }) = Cli::try_parse_from(&words)
-    else {
-        bail!(usage(&format!(
-            "the run's command line is not a compare: '{}'",
-            report.source.command
-        )));
-    };
+    let mut run = compare_args(&report.source.command, "the run's")?;
     run.data = report.source.data.clone();
     run.include = vec![args.model.clone()];
     run.exclude = Vec::new();
@@ -99,9 +88,4 @@ pub(super) fn tune(args: TuneArgs) -> anyhow::Result<ExitCode> {
     run.export_top = run.export_top.max(1);
     let tune = compare::configure(&run, compare::stop_on_ctrl_c())?.start_from(settings);
     compare::execute(&run, tune)
-}
-
-/// A bad-input message (exit code 2).
-fn usage(message: &str) -> automl::Error {
-    automl::Error::InvalidSetting(message.to_string())
 }
