@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::io::{load, sha256_hex};
 use crate::shard::{task_id, ShardFile, TaskRecord, TaskResult, SHARD_FORMAT};
 use crate::sweep::{self, Candidate, FoldResult, Progress, Share};
-use crate::table::Table;
 
 impl Compare {
     /// The settings that decide a compare's results, as shard files record them: shards and
@@ -91,7 +90,9 @@ impl Compare {
                 }
             })
             .collect();
-        let runnable = grid.iter().filter(|c| skipped(c, table, folds).is_none());
+        let runnable = grid
+            .iter()
+            .filter(|c| sweep::skip_reason(table, folds, c).is_none());
         Ok(ShardFile {
             format: SHARD_FORMAT,
             automl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -139,7 +140,7 @@ impl Compare {
         for candidate in &prepared.grid {
             let (algorithm, setting) = names(candidate);
             let mut fold_results = Vec::with_capacity(folds.len());
-            if skipped(candidate, table, folds).is_none() {
+            if sweep::skip_reason(table, folds, candidate).is_none() {
                 for f in 0..folds.len() {
                     let id = task_id(&algorithm, &setting, f, &sha);
                     let result = by_id.get(id.as_str()).ok_or_else(|| {
@@ -170,12 +171,4 @@ fn read(path: &Path) -> Result<(Vec<u8>, String)> {
 /// A candidate's algorithm id and setting, as task ids name them.
 fn names(c: &Candidate) -> (String, String) {
     (c.algorithm.id().to_string(), format_params(&c.params))
-}
-
-/// Why `candidate` cannot run on the table (then it has no tasks).
-fn skipped(candidate: &Candidate, table: &Table, folds: &[crate::folds::Fold]) -> Option<String> {
-    let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
-    candidate
-        .algorithm
-        .skip_reason(max_train, table.features.len())
 }

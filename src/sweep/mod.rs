@@ -134,17 +134,23 @@ pub fn assemble(
     candidates: &[Candidate],
     results: Vec<Vec<FoldResult>>,
 ) -> Vec<Outcome> {
-    let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
     results
         .into_iter()
         .zip(candidates)
-        .map(
-            |(fold_results, c)| match c.algorithm.skip_reason(max_train, table.features.len()) {
-                Some(reason) => Outcome::Skipped(reason),
-                None => outcome(on, fold_results),
-            },
-        )
+        .map(|(fold_results, c)| match skip_reason(table, folds, c) {
+            Some(reason) => Outcome::Skipped(reason),
+            None => outcome(on, fold_results),
+        })
         .collect()
+}
+
+/// Why `candidate` cannot run on the table (too many rows or columns for it): then it has no
+/// tasks and is skipped.
+pub fn skip_reason(table: &Table, folds: &[Fold], candidate: &Candidate) -> Option<String> {
+    let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
+    candidate
+        .algorithm
+        .skip_reason(max_train, table.features.len())
 }
 
 /// Runs the tasks (of `share`, or all) and returns (candidate, fold, result) for each
@@ -165,7 +171,7 @@ fn execute(
     let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
     let skipped: Vec<Option<String>> = candidates
         .iter()
-        .map(|c| c.algorithm.skip_reason(max_train, table.features.len()))
+        .map(|c| skip_reason(table, folds, c))
         .collect();
     let runnable: Vec<usize> = (0..candidates.len())
         .filter(|&c| skipped[c].is_none())
