@@ -80,21 +80,13 @@ pub(super) fn drift(args: DriftArgs) -> anyhow::Result<ExitCode> {
 
 fn print_table(d: &Drift) {
     println!(
-        "{:<24} {:<11} {:<24} {:>10} {:>9} {:<6} {:>8}  missing ref -> new",
+        "{:<28} {:<11} {:<24} {:>10} {:>9} {:<6} {:>8}  missing ref -> new",
         "column", "kind", "test", "score", "threshold", "drift", "psi"
     );
-    let mut rows: Vec<(String, &drift::ColumnDrift)> = Vec::new();
-    if let Some(p) = &d.prediction {
-        rows.push((format!("{} (output)", p.column), p));
-    }
-    if let Some(t) = &d.target {
-        rows.push((format!("{} (target)", t.column), t));
-    }
-    rows.extend(d.ranked().into_iter().map(|c| (c.column.clone(), c)));
-    for (name, c) in rows {
-        let name: String = name.chars().take(24).collect();
+    for (name, c) in d.rows() {
+        let name: String = name.chars().take(28).collect();
         println!(
-            "{name:<24} {:<11} {:<24} {:>10} {:>9} {:<6} {:>8}  {:.1}% -> {:.1}%{}",
+            "{name:<28} {:<11} {:<24} {:>10} {:>9} {:<6} {:>8}  {:.1}% -> {:.1}%{}",
             c.kind,
             c.test.map_or("none", |t| t.name()),
             c.score.map(number).unwrap_or_default(),

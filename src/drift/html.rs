@@ -12,14 +12,7 @@ const TEMPLATE: &str = include_str!("drift.html");
 
 /// The page for `drift` of the new data named `data_name`.
 pub fn render(drift: &Drift, data_name: &str) -> Result<String> {
-    let mut shown: Vec<(String, &ColumnDrift)> = Vec::new();
-    if let Some(p) = &drift.prediction {
-        shown.push((format!("{} (model output)", p.column), p));
-    }
-    if let Some(t) = &drift.target {
-        shown.push((format!("{} (target)", t.column), t));
-    }
-    shown.extend(drift.ranked().into_iter().map(|c| (c.column.clone(), c)));
+    let shown = drift.rows();
     let rows: Vec<minijinja::Value> = shown
         .iter()
         .map(|(name, c)| {

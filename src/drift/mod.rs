@@ -104,6 +104,20 @@ impl Drift {
         }
     }
 
+    /// What a report lists, each with its label: the model's output, the target, then the
+    /// input columns as [`Drift::ranked`] orders them.
+    pub fn rows(&self) -> Vec<(String, &ColumnDrift)> {
+        let mut rows = Vec::new();
+        if let Some(p) = &self.prediction {
+            rows.push((format!("{} (model output)", p.column), p));
+        }
+        if let Some(t) = &self.target {
+            rows.push((format!("{} (target)", t.column), t));
+        }
+        rows.extend(self.ranked().into_iter().map(|c| (c.column.clone(), c)));
+        rows
+    }
+
     /// The columns, drifted ones first (most significant first), then the others by name.
     pub fn ranked(&self) -> Vec<&ColumnDrift> {
         let mut columns: Vec<&ColumnDrift> = self.columns.iter().collect();
