@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::io::column::{Values, MISSING};
+use crate::stats;
 
 /// Numbers kept exactly up to this many per column; a larger column keeps this many quantiles.
 pub const SAMPLE: usize = 10_000;
@@ -96,8 +97,11 @@ impl ColumnReference {
         let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
         sorted.sort_by(f64::total_cmp);
         let count = sorted.len();
-        let mean = sorted.iter().sum::<f64>() / count.max(1) as f64;
-        let variance = sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / count.max(1) as f64;
+        // No values (a column missing throughout): zeros, as JSON cannot hold NaN.
+        let (mean, std) = match count {
+            0 => (0.0, 0.0),
+            _ => stats::mean_std(&sorted),
+        };
         let mut counts: Vec<(f64, usize)> = Vec::new();
         let mut distinct = 0;
         for (i, &v) in sorted.iter().enumerate() {
@@ -126,7 +130,7 @@ impl ColumnReference {
                 count,
                 distinct,
                 mean,
-                std: variance.sqrt(),
+                std,
                 sorted,
                 counts,
             }),
