@@ -110,17 +110,13 @@ impl Client {
             .fetch("runs/get", &[("run_id", run_id)], false)?
             .ok_or_else(|| self.fail("runs/get", format!("no run {run_id}")))?;
         let uri = run["run"]["info"]["artifact_uri"].as_str().unwrap_or("");
-        let Some(rest) = uri.strip_prefix(ARTIFACT_SCHEME) else {
+        let Some(rest) = proxied_path(uri) else {
             return Err(self.fail(
                 "artifact download",
                 format!(
                     "run {run_id} keeps its artifacts at {uri}, which the server does not proxy"
                 ),
             ));
-        };
-        let rest = match rest.strip_prefix("//") {
-            Some(hosted) => hosted.split_once('/').map_or("", |(_, p)| p),
-            None => rest.trim_start_matches('/'),
         };
         let url = format!(
             "{}/api/2.0/mlflow-artifacts/artifacts/{rest}/{path}",
@@ -234,17 +230,12 @@ impl Client {
     /// Uploads a run's artifacts through the server's proxy. A server that does not proxy
     /// artifacts (its artifact URI is not `mlflow-artifacts:`) is reported, not an error.
     fn upload(&self, artifact_uri: &str, run: &Run) -> Result<Option<String>> {
-        let Some(rest) = artifact_uri.strip_prefix(ARTIFACT_SCHEME) else {
+        let Some(rest) = proxied_path(artifact_uri) else {
             return Ok(Some(format!(
                 "the server stores artifacts at {artifact_uri}, which it does not proxy; start \
                  it with --artifacts-destination (the default) to receive them. The files are \
                  in the local run folder"
             )));
-        };
-        // `mlflow-artifacts:/1/<run>/artifacts` or `mlflow-artifacts://host/1/<run>/artifacts`.
-        let rest = match rest.strip_prefix("//") {
-            Some(hosted) => hosted.split_once('/').map_or("", |(_, path)| path),
-            None => rest.trim_start_matches('/'),
         };
         for artifact in &run.artifacts {
             let url = format!(
@@ -258,6 +249,16 @@ impl Client {
         }
         Ok(None)
     }
+}
+
+/// The path under the server's artifact proxy of an artifact URI it proxies:
+/// `mlflow-artifacts:/1/<run>/artifacts` or `mlflow-artifacts://host/1/<run>/artifacts`.
+fn proxied_path(artifact_uri: &str) -> Option<&str> {
+    let rest = artifact_uri.strip_prefix(ARTIFACT_SCHEME)?;
+    Some(match rest.strip_prefix("//") {
+        Some(hosted) => hosted.split_once('/').map_or("", |(_, path)| path),
+        None => rest.trim_start_matches('/'),
+    })
 }
 
 fn bad_uri(uri: &str, reason: &str) -> Error {
