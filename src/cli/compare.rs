@@ -12,6 +12,7 @@ use automl::algorithms::is_baseline;
 use automl::artifacts::{self, Artifacts, RunFolder};
 use automl::provenance::{self, Source};
 use automl::report::Report;
+use automl::sweep::Timings;
 use automl::task::Task;
 use automl::tracking;
 use automl::{Compare, Comparison, Metric};
@@ -94,6 +95,10 @@ pub struct CompareArgs {
     /// `automl merge` the shards' folders.
     #[arg(long, value_name = "K/N|env")]
     pub(super) shard: Option<String>,
+    /// Write every fold task's worker, start and duration, and the phases after the sweep, to
+    /// this CSV file: the input of the schedule simulator (benches/schedule/simulate.py).
+    #[arg(long, value_name = "FILE")]
+    pub(super) timings: Option<PathBuf>,
 }
 
 /// A ranking metric: any metric of a task but mse and rmsle.
@@ -261,6 +266,10 @@ pub(super) fn execute_with(
             .unwrap_or_else(|| artifacts::new_run_dir(&PathBuf::from("automl-runs"), &args.data)),
     )?;
     let dir = &folder.path;
+    let timings = args.timings.as_ref().map(|_| Arc::new(Timings::new()));
+    if let Some(t) = &timings {
+        compare = compare.timings(t.clone());
+    }
     let started = std::time::Instant::now();
     let mut result = run(&compare, &args.data).inspect_err(|_| folder.abandon())?;
     name_flags(&mut result);
@@ -306,6 +315,7 @@ pub(super) fn execute_with(
     for model in &mut result.models {
         model.data_sha256 = Some(source.sha256.clone());
     }
+    let writing = timings.as_ref().map_or(0.0, |t| t.now());
     let report = Report::new(&result, &source);
     let outputs = Artifacts::build(&result, &report).context("saving the run")?;
     for path in outputs.write_to(dir).context("saving the run")? {
@@ -313,6 +323,12 @@ pub(super) fn execute_with(
     }
     for error in &result.export_errors {
         eprintln!("warning: {error}");
+    }
+    if let (Some(t), Some(path)) = (&timings, &args.timings) {
+        t.phase("outputs", writing);
+        automl::io::write::write_atomic(path, |w| t.write_csv(w))
+            .with_context(|| format!("writing the timings to {}", path.display()))?;
+        println!("wrote {}", path.display());
     }
     if let Some(best) = board.best() {
         println!("best: {} {} ({})", best.model, best.setting(), best.name);

@@ -89,6 +89,7 @@ impl Compare {
             max_fit,
             stop: self.stop.clone(),
             deadline: None,
+            timings: self.timings.clone(),
         })
     }
 

@@ -26,7 +26,7 @@ use crate::model::Model;
 use crate::preprocess::EncodingOptions;
 use crate::profile::{self, Profile};
 use crate::search;
-use crate::sweep::{Candidate, Outcome, Progress};
+use crate::sweep::{Candidate, Outcome, Progress, Timings};
 use crate::table::Table;
 use crate::task::Task;
 
@@ -98,6 +98,7 @@ pub struct Compare {
     start_from: Option<Vec<(String, Params)>>,
     stop: Option<Arc<AtomicBool>>,
     progress: Option<ProgressFn>,
+    timings: Option<Arc<Timings>>,
 }
 
 impl Compare {
@@ -124,6 +125,7 @@ impl Compare {
             start_from: None,
             stop: None,
             progress: None,
+            timings: None,
         }
     }
 
@@ -246,6 +248,13 @@ impl Compare {
     /// Called after every finished fold fit, from the worker threads.
     pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Compare {
         self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Records every fold task's duration and the phases after the sweep into `timings` (see
+    /// [`Timings`]): what the schedule simulator reads.
+    pub fn timings(mut self, timings: Arc<Timings>) -> Compare {
+        self.timings = Some(timings);
         self
     }
 
@@ -375,14 +384,23 @@ impl Compare {
         let searched = search::run(&context, grid, &algorithms, &budget, &tidy, scored);
         let mut entries = leaderboard::rank(searched.entries, sort);
         let stopped = control.stopped();
+        let phase = |name: &str, start: Option<f64>| {
+            if let (Some(t), Some(start)) = (&self.timings, start) {
+                t.phase(name, start)
+            }
+        };
+        let now = || self.timings.as_ref().map(|t| t.now());
         if self.ensembles && !stopped {
+            let start = now();
             entries.extend(ensemble::build(&entries, &folds, &table.target, task, sort));
             entries = leaderboard::rank(entries, sort);
+            phase("ensembles", start);
         }
         // The exported models keep theirs, the reference of their predictions for `automl drift`.
         for e in entries.iter_mut().skip(self.export_top.max(1)) {
             e.out_of_fold = Vec::new();
         }
+        let start = now();
         let (mut models, export_errors) = if stopped {
             (Vec::new(), Vec::new())
         } else {
@@ -394,6 +412,7 @@ impl Compare {
                 &algorithms,
             )
         };
+        phase("refit", start);
         refit::attach_references(&mut models, &table, &profile.target.column.name, &entries);
         for model in &mut models {
             model.ranked_by = Some(sort);

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use super::timings::Timings;
 use super::TaskError;
 use crate::algorithms::panic_message;
 use crate::error::Setting;
@@ -32,6 +33,8 @@ pub struct Control {
     /// When the time budget ends: no fit starts after it and running fits are abandoned; the
     /// candidates not finished are `OverBudget`.
     pub deadline: Option<Instant>,
+    /// Where every fold task's timing goes, when they are wanted (`--timings`).
+    pub timings: Option<Arc<Timings>>,
 }
 
 impl Control {

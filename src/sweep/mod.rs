@@ -9,16 +9,18 @@ mod fold_cache;
 mod isolate;
 mod schedule;
 mod score;
+mod timings;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use crate::algorithms::{Algorithm, Learner, Params};
+use crate::algorithms::{format_params, Algorithm, Learner, Params};
 use crate::folds::Fold;
 use crate::preprocess::{encoded_width_bound, EncodingOptions};
 use crate::table::Table;
 
 pub use isolate::{Control, FIT_THREAD};
+pub use timings::{Timing, Timings};
 
 /// One algorithm with one hyperparameter setting, checked.
 #[derive(Clone)]
@@ -26,6 +28,13 @@ pub struct Candidate {
     pub algorithm: Arc<dyn Algorithm>,
     pub params: Params,
     pub learner: Arc<dyn Learner>,
+}
+
+impl Candidate {
+    /// `id(a=1 b=2)`, as the timings name it.
+    pub fn label(&self) -> String {
+        format!("{}({})", self.algorithm.id(), format_params(&self.params))
+    }
 }
 
 /// Scores of one candidate on one fold's validation rows, in the order of the task's
@@ -215,9 +224,11 @@ fn execute(
         deadline: None,
         ..control.clone()
     };
-    let worker = || loop {
+    let round = control.timings.as_ref().map(|t| t.next_round());
+    let worker = |w: usize| loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(&(f, g)) = tasks.get(i) else { break };
+        let started = control.timings.as_ref().map(|t| t.now());
         let members: Vec<&Candidate> = groups[g].iter().map(|&c| &candidates[c]).collect();
         let scaled = members[0].algorithm.needs_scaling();
         let control = match members[0].algorithm.is_baseline() {
@@ -246,6 +257,23 @@ fn execute(
         if matches!(result, Err(TaskError::TimedOut(_))) {
             timed_out[g].store(true, Ordering::Relaxed);
         }
+        if let (Some(timings), Some(start), Some(round)) = (&control.timings, started, round) {
+            timings.record(Timing {
+                phase: "sweep".into(),
+                round,
+                queue: i,
+                worker: w,
+                fold: Some(f),
+                work: groups[g]
+                    .iter()
+                    .map(|&c| candidates[c].label())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                estimated_cost: candidates[groups[g][0]].learner.cost(max_train, cols),
+                start,
+                seconds: timings.now() - start,
+            });
+        }
         shared[f].done();
         progress(Progress {
             done: done.fetch_add(1, Ordering::AcqRel) + 1,
@@ -256,8 +284,9 @@ fn execute(
     // The workers only wait on fit threads (see `isolate`): plain threads, as many as rayon's
     // (RAYON_NUM_THREADS, else the cores).
     std::thread::scope(|scope| {
-        for _ in 0..rayon::current_num_threads().max(1) {
-            scope.spawn(worker);
+        for w in 0..rayon::current_num_threads().max(1) {
+            let worker = &worker;
+            scope.spawn(move || worker(w));
         }
     });
     let results = results.into_iter().map(|r| {
@@ -389,8 +418,7 @@ mod tests {
         let folds = kfold(20, 4, Some(1)).unwrap();
         let control = Control {
             max_fit: Some(Duration::from_millis(100)),
-            stop: None,
-            deadline: None,
+            ..Control::default()
         };
         let started = Instant::now();
         let outcomes = run(
@@ -414,9 +442,8 @@ mod tests {
 
         let stop = Arc::new(AtomicBool::new(true));
         let control = Control {
-            max_fit: None,
             stop: Some(stop),
-            deadline: None,
+            ..Control::default()
         };
         let outcomes = run(
             &table,

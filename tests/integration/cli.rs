@@ -82,6 +82,56 @@ fn the_leaderboard_does_not_depend_on_the_thread_count() {
 }
 
 #[test]
+fn timings_list_every_fold_task_and_the_simulator_replays_them() {
+    let out = tempfile::tempdir().unwrap();
+    let timings = out.path().join("timings.csv");
+    automl()
+        .args(["compare", "--target", "progression", "--quiet", "--folds", "3"])
+        .args(["--include", "ridge,gbm", "--out"])
+        .arg(out.path().join("run"))
+        .arg("--timings")
+        .arg(&timings)
+        .arg(dataset("diabetes.csv"))
+        .env("RAYON_NUM_THREADS", "2")
+        .assert()
+        .success();
+    let rows = read_csv(&timings);
+    assert_eq!(
+        rows[0],
+        ["phase", "round", "queue", "worker", "fold", "work", "estimated_cost", "start_s", "seconds"]
+    );
+    let tasks: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[0] == "sweep").collect();
+    // 3 ridge settings and 2 staged gbm fits (of 4 settings), on 3 folds each.
+    assert_eq!(tasks.len(), (3 + 2) * 3);
+    let mut queue: Vec<usize> = tasks.iter().map(|r| r[2].parse().unwrap()).collect();
+    queue.sort();
+    assert_eq!(queue, (0..tasks.len()).collect::<Vec<_>>());
+    assert!(tasks.iter().all(|r| r[1] == "0" && ["1", "2", "3"].contains(&r[4].as_str())));
+    assert!(tasks.iter().all(|r| ["0", "1"].contains(&r[3].as_str())));
+    assert!(tasks.iter().all(|r| r[8].parse::<f64>().unwrap() >= 0.0));
+    let staged = "gbm(iterations=300 learning_rate=0.1 max_depth=3)+\
+                  gbm(iterations=100 learning_rate=0.1 max_depth=3)";
+    assert_eq!(tasks.iter().filter(|r| r[5] == staged).count(), 3);
+    let phases: Vec<&str> = rows[1..]
+        .iter()
+        .filter(|r| r[0] != "sweep")
+        .map(|r| r[0].as_str())
+        .collect();
+    assert_eq!(phases, ["ensembles", "refit", "outputs"]);
+
+    let simulator = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/schedule/simulate.py");
+    let report = std::process::Command::new("python3")
+        .args([simulator, "--workers", "1,2,16"])
+        .arg(&timings)
+        .output()
+        .expect("python3 runs the simulator");
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(report.status.success(), "{text}");
+    assert!(text.contains("replay on 2: sweep"), "{text}");
+    assert!(text.contains("| 16 |"), "{text}");
+}
+
+#[test]
 fn rows_with_a_missing_target_are_dropped_and_counted() {
     let out = tempfile::tempdir().unwrap();
     automl()

@@ -1,0 +1,158 @@
+//! Where the time of a compare went: every fold task of every sweep (grid and search rounds),
+//! with the worker that ran it, when it started and how long it took, and the serial phases
+//! after it (ensembles, refit). Written as CSV by `automl compare --timings FILE`, the input of
+//! the schedule simulator in `benches/schedule/`, which predicts the makespan on more cores.
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// One timed piece of work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    /// `sweep` for a fold task, else the phase's name (`ensembles`, `refit`).
+    pub phase: String,
+    /// The sweep it belongs to (0 the grid, then each search round); phases take the next.
+    pub round: usize,
+    /// The task's place in the queue workers take tasks from, within its round.
+    pub queue: usize,
+    /// The worker that ran it (0 for a phase).
+    pub worker: usize,
+    pub fold: Option<usize>,
+    /// The candidates it scored (several for a staged fit), as `id(params)`, joined by `+`.
+    pub work: String,
+    /// The sweep's own estimate of its cost, by which the queue is ordered.
+    pub estimated_cost: f64,
+    /// Seconds from the start of the compare.
+    pub start: f64,
+    pub seconds: f64,
+}
+
+/// The timings of one compare, collected from every worker.
+#[derive(Debug)]
+pub struct Timings {
+    origin: Instant,
+    records: Mutex<Vec<Timing>>,
+    rounds: Mutex<usize>,
+}
+
+impl Default for Timings {
+    fn default() -> Timings {
+        Timings::new()
+    }
+}
+
+impl Timings {
+    pub fn new() -> Timings {
+        Timings {
+            origin: Instant::now(),
+            records: Mutex::new(Vec::new()),
+            rounds: Mutex::new(0),
+        }
+    }
+
+    /// Seconds from the start.
+    pub fn now(&self) -> f64 {
+        self.origin.elapsed().as_secs_f64()
+    }
+
+    /// Starts a new round and returns its number.
+    pub(super) fn next_round(&self) -> usize {
+        let mut rounds = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
+        *rounds += 1;
+        *rounds - 1
+    }
+
+    pub(super) fn record(&self, timing: Timing) {
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(timing);
+    }
+
+    /// Records a serial phase that started at `start` (from [`Timings::now`]) and ends now.
+    pub fn phase(&self, name: &str, start: f64) {
+        let round = self.next_round();
+        let seconds = self.now() - start;
+        self.record(Timing {
+            phase: name.into(),
+            round,
+            queue: 0,
+            worker: 0,
+            fold: None,
+            work: name.into(),
+            estimated_cost: 0.0,
+            start,
+            seconds,
+        });
+    }
+
+    /// Every record, by round, then queue position.
+    pub fn records(&self) -> Vec<Timing> {
+        let mut records = self
+            .records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        records.sort_by_key(|t| (t.round, t.queue));
+        records
+    }
+
+    /// The records as CSV, one line each with a header.
+    pub fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "phase,round,queue,worker,fold,work,estimated_cost,start_s,seconds"
+        )?;
+        for t in self.records() {
+            let fold = t.fold.map(|f| (f + 1).to_string()).unwrap_or_default();
+            writeln!(
+                out,
+                "{},{},{},{},{},\"{}\",{:.6e},{:.6},{:.6}",
+                t.phase,
+                t.round,
+                t.queue,
+                t.worker,
+                fold,
+                t.work.replace('"', "\"\""),
+                t.estimated_cost,
+                t.start,
+                t.seconds
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_come_out_by_round_and_queue_as_csv() {
+        let timings = Timings::new();
+        let round = timings.next_round();
+        for queue in [1, 0] {
+            timings.record(Timing {
+                phase: "sweep".into(),
+                round,
+                queue,
+                worker: queue,
+                fold: Some(queue),
+                work: format!("rf(n_trees=\"{queue}\")"),
+                estimated_cost: 2.0,
+                start: 0.5,
+                seconds: 0.25,
+            });
+        }
+        timings.phase("refit", timings.now());
+        let mut csv = Vec::new();
+        timings.write_csv(&mut csv).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[1].starts_with("sweep,0,0,0,1,\"rf(n_trees=\"\"0\"\")\",2.000000e0,"));
+        assert!(lines[2].starts_with("sweep,0,1,1,2,"));
+        assert!(lines[3].starts_with("refit,1,0,0,,\"refit\""));
+    }
+}
