@@ -6,6 +6,7 @@
 
 mod baseline;
 mod bayes;
+mod descent;
 mod error;
 mod fitted;
 mod linear;
