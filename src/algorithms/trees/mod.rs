@@ -416,6 +416,41 @@ mod tests {
     }
 
     #[test]
+    fn histograms_summed_on_several_threads_give_the_same_model() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let (rows, cols) = (30_000, 12);
+        let x = ndarray::Array2::from_shape_fn((rows, cols), |(_, c)| match c % 3 {
+            0 => f64::from(rng.gen_range(0..2u8)),
+            _ => rng.gen::<f64>(),
+        });
+        let y: Vec<f64> = (0..rows)
+            .map(|r| x[[r, 1]] * 3.0 + x[[r, 0]] - x[[r, 2]] * x[[r, 4]])
+            .collect();
+        let params = grid(&[
+            ("iterations", ints(&[5])),
+            ("learning_rate", floats(&[0.1])),
+            ("max_depth", ints(&[6])),
+        ])
+        .remove(0);
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let model = GradientBoosting::REGRESSION
+                    .fit(&params, x.view(), ArrayView1::from(&y), 1)
+                    .unwrap();
+                model.predict(x.view()).unwrap()
+            })
+        };
+        let one = on(1);
+        assert_eq!(one, on(3));
+        assert_eq!(one, on(4));
+    }
+
+    #[test]
     fn log_loss_boosting_predicts_probabilities() {
         let (x, y) = step_data();
         let y: Vec<f64> = y.iter().map(|&v| f64::from(v > 2.0)).collect();
