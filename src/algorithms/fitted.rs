@@ -105,12 +105,36 @@ impl FittedModel {
     pub fn truncated(&self, stages: usize) -> FitResult<FittedModel> {
         match self {
             FittedModel::Trees(m) => Ok(FittedModel::Trees(Box::new(m.truncated(stages)?))),
+            FittedModel::Knn(m) => Ok(FittedModel::Knn(Box::new(m.truncated(stages)?))),
             FittedModel::OneVsRest(models) => models
                 .iter()
                 .map(|m| m.truncated(stages))
                 .collect::<FitResult<_>>()
                 .map(FittedModel::OneVsRest),
             _ => Err(FitError::Unsupported("the model has no stages".into())),
+        }
+    }
+
+    /// Predictions of the model (`None`) and of its truncations to some stages, one list per
+    /// entry of `stages`: each equals `truncated(n)?.predict(x)`, but k-NN searches the
+    /// neighbours once for all.
+    pub fn predict_staged(
+        &self,
+        x: ArrayView2<f64>,
+        stages: &[Option<usize>],
+    ) -> FitResult<Vec<Vec<f64>>> {
+        match self {
+            FittedModel::Knn(m) => {
+                let ks: Vec<usize> = stages.iter().map(|s| s.unwrap_or(m.k())).collect();
+                m.predict_ks(x, &ks)
+            }
+            _ => stages
+                .iter()
+                .map(|s| match s {
+                    None => self.predict(x),
+                    Some(n) => self.truncated(*n)?.predict(x),
+                })
+                .collect(),
         }
     }
 

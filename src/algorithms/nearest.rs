@@ -61,6 +61,11 @@ impl Algorithm for Knn {
     fn needs_scaling(&self) -> bool {
         true
     }
+    /// The neighbours of a larger k hold those of every smaller one: the sweep searches once
+    /// for the settings that differ in k alone.
+    fn staged_param(&self) -> Option<&'static str> {
+        Some("k")
+    }
     fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
         (rows > KNN_MAX_ROWS).then(|| {
             format!(
@@ -92,10 +97,37 @@ impl Learner for KnnFit {
     fn cost(&self, rows: usize, cols: usize) -> f64 {
         (rows * rows / 4 * cols) as f64
     }
+    fn stages(&self) -> Option<usize> {
+        Some(self.k)
+    }
 }
 
 impl FittedKnn {
     pub fn predict(&self, x: ArrayView2<f64>) -> FitResult<Vec<f64>> {
+        Ok(self.predict_ks(x, &[self.k])?.remove(0))
+    }
+
+    /// The neighbours it averages.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The model with `k` neighbours, at most as many as it has: exactly the model fitted
+    /// with that k.
+    pub fn truncated(&self, k: usize) -> FitResult<FittedKnn> {
+        if k == 0 || k > self.k {
+            return Err(FitError::Unsupported(format!(
+                "k-NN fitted with k = {} cannot predict with k = {k}",
+                self.k
+            )));
+        }
+        Ok(FittedKnn { k, ..self.clone() })
+    }
+
+    /// Predictions with each of `ks` neighbours (none above the model's k), from one search:
+    /// each row's nearest are found once, in order, and each k averages its first k, as a
+    /// model fitted with that k does.
+    pub fn predict_ks(&self, x: ArrayView2<f64>, ks: &[usize]) -> FitResult<Vec<Vec<f64>>> {
         if x.ncols() != self.x.ncols() {
             return Err(FitError::Shape(format!(
                 "rows have {} features, the model {}",
@@ -103,10 +135,19 @@ impl FittedKnn {
                 self.x.ncols()
             )));
         }
+        if let Some(&k) = ks.iter().find(|&&k| k == 0 || k > self.k) {
+            return Err(FitError::Unsupported(format!(
+                "k-NN fitted with k = {} cannot predict with k = {k}",
+                self.k
+            )));
+        }
+        let Some(most) = ks.iter().copied().max() else {
+            return Ok(Vec::new());
+        };
         let norms: Array1<f64> = self.x.rows().into_iter().map(|r| r.dot(&r)).collect();
         let block = (BLOCK_ENTRIES / self.x.nrows().max(1)).max(1);
         let blocks: Vec<ArrayView2<f64>> = x.axis_chunks_iter(Axis(0), block).collect();
-        let predicted: Vec<Vec<f64>> = blocks
+        let predicted: Vec<Vec<Vec<f64>>> = blocks
             .into_par_iter()
             .map(|queries| {
                 let cross = queries.dot(&self.x.t());
@@ -114,16 +155,33 @@ impl FittedKnn {
                     .rows()
                     .into_iter()
                     .zip(cross.rows())
-                    .map(|(q, cross)| self.predict_row(q.dot(&q), cross, &norms))
+                    .map(|(q, cross)| {
+                        let nearest = self.nearest(q.dot(&q), cross, &norms, most);
+                        ks.iter()
+                            .map(|&k| self.average(&nearest[..k.min(nearest.len())]))
+                            .collect()
+                    })
                     .collect()
             })
             .collect();
-        Ok(predicted.concat())
+        let mut out = vec![Vec::with_capacity(x.nrows()); ks.len()];
+        for row in predicted.into_iter().flatten() {
+            for (column, value) in out.iter_mut().zip(row) {
+                column.push(value);
+            }
+        }
+        Ok(out)
     }
 
-    /// One query row's prediction from its squared norm `q2` and its products with the training
-    /// rows.
-    fn predict_row(&self, q2: f64, cross: ArrayView1<f64>, norms: &Array1<f64>) -> f64 {
+    /// One query row's `k` nearest training rows as (distance, target), nearest first (ties by
+    /// training row), from its squared norm `q2` and its products with the training rows.
+    fn nearest(
+        &self,
+        q2: f64,
+        cross: ArrayView1<f64>,
+        norms: &Array1<f64>,
+        k: usize,
+    ) -> Vec<(f64, f64)> {
         let mut distances: Vec<(f64, usize)> = cross
             .iter()
             .zip(norms)
@@ -137,17 +195,16 @@ impl FittedKnn {
         let nearest = |a: &(f64, usize), b: &(f64, usize)| -> Ordering {
             a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
         };
-        let k = self.k.min(distances.len());
+        let k = k.min(distances.len());
         if k < distances.len() {
             distances.select_nth_unstable_by(k - 1, nearest);
             distances.truncate(k);
         }
         distances.sort_unstable_by(nearest);
-        let neighbours: Vec<(f64, f64)> = distances
+        distances
             .iter()
             .map(|&(d2, j)| (d2.sqrt(), self.y[j]))
-            .collect();
-        self.average(&neighbours)
+            .collect()
     }
 
     /// The (distance-weighted) mean target of `(distance, target)` pairs; with weights, rows at
@@ -173,6 +230,31 @@ impl FittedKnn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_search_predicts_as_each_k_fitted_alone() {
+        // Rows on a coarse grid, so that many distances tie.
+        let x = Array2::from_shape_fn((60, 3), |(r, c)| ((r * (c + 2)) % 5) as f64);
+        let y: Vec<f64> = (0..60).map(|r| (r * r % 17) as f64).collect();
+        let query = Array2::from_shape_fn((25, 3), |(r, c)| ((r + c) % 6) as f64 * 0.8);
+        for weights in ["uniform", "distance"] {
+            let fit = |k: i64| {
+                let params = grid(&[("k", ints(&[k])), ("weights", texts(&[weights]))]).remove(0);
+                Knn.fit(&params, x.view(), ArrayView1::from(&y), 0).unwrap()
+            };
+            let FittedModel::Knn(largest) = fit(20) else {
+                panic!("a k-NN model")
+            };
+            let together = largest.predict_ks(query.view(), &[20, 7, 1]).unwrap();
+            for (k, predicted) in [20, 7, 1].into_iter().zip(together) {
+                assert_eq!(predicted, fit(k).predict(query.view()).unwrap(), "k = {k}");
+                let truncated = largest.truncated(k as usize).unwrap();
+                assert_eq!(predicted, truncated.predict(query.view()).unwrap());
+            }
+            assert!(largest.truncated(21).is_err());
+            assert!(largest.predict_ks(query.view(), &[0]).is_err());
+        }
+    }
 
     #[test]
     fn neighbours_average_uniformly_or_by_inverse_distance() {

@@ -63,6 +63,13 @@ impl FoldTask<'_> {
                 .fit(data.train.view(), ArrayView1::from(&y_train), seed)
                 .map_err(failed)?;
             let valid = data.valid.view();
+            if task == Task::Regression {
+                let values = model.predict_staged(valid, &stages).map_err(failed)?;
+                return values
+                    .into_iter()
+                    .map(|v| Predicted::Values(v).checked(valid.nrows()))
+                    .collect();
+            }
             stages
                 .iter()
                 .map(|&stages| match stages {
@@ -114,12 +121,18 @@ impl Predicted {
                 Predicted::Proba(proba)
             }
         };
+        predicted.checked(x.nrows())
+    }
+
+    /// The predictions, if there is one for each of `expected` rows and all are finite.
+    fn checked(self, expected: usize) -> Result<Predicted, String> {
+        let predicted = self;
         let (rows, values) = match &predicted {
             Predicted::Values(v) => (v.len(), v.as_slice()),
             Predicted::Proba(p) => (p.nrows(), p.as_slice().unwrap_or(&[])),
         };
-        if rows != x.nrows() {
-            return Err(format!("predicted {rows} rows for {}", x.nrows()));
+        if rows != expected {
+            return Err(format!("predicted {rows} rows for {expected}"));
         }
         if let Some(bad) = values.iter().find(|p| !p.is_finite()) {
             return Err(format!("the model predicted a non-finite value ({bad})"));
