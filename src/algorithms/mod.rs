@@ -56,9 +56,10 @@ pub trait Algorithm: Send + Sync {
     fn needs_scaling(&self) -> bool {
         false
     }
-    /// The hyperparameter that counts stages (boosting iterations, k-NN's neighbours), if any: a model fitted
-    /// with more stages holds every model with fewer ([`FittedModel::truncated`]), so the
-    /// sweep fits only the largest of settings that differ in it alone.
+    /// The hyperparameter that counts stages (boosting iterations, k-NN's neighbours), if any:
+    /// a model fitted with more stages holds every model with fewer
+    /// ([`FittedModel::truncated`]), so the sweep fits only the largest of settings that
+    /// differ in it alone.
     fn staged_param(&self) -> Option<&'static str> {
         None
     }

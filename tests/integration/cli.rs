@@ -86,7 +86,14 @@ fn timings_list_every_fold_task_and_the_simulator_replays_them() {
     let out = tempfile::tempdir().unwrap();
     let timings = out.path().join("timings.csv");
     automl()
-        .args(["compare", "--target", "progression", "--quiet", "--folds", "3"])
+        .args([
+            "compare",
+            "--target",
+            "progression",
+            "--quiet",
+            "--folds",
+            "3",
+        ])
         .args(["--include", "ridge,gbm", "--out"])
         .arg(out.path().join("run"))
         .arg("--timings")
@@ -98,7 +105,17 @@ fn timings_list_every_fold_task_and_the_simulator_replays_them() {
     let rows = read_csv(&timings);
     assert_eq!(
         rows[0],
-        ["phase", "round", "queue", "worker", "fold", "work", "estimated_cost", "start_s", "seconds"]
+        [
+            "phase",
+            "round",
+            "queue",
+            "worker",
+            "fold",
+            "work",
+            "estimated_cost",
+            "start_s",
+            "seconds"
+        ]
     );
     let tasks: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[0] == "sweep").collect();
     // 3 ridge settings and 2 staged gbm fits (of 4 settings), on 3 folds each.
@@ -106,7 +123,9 @@ fn timings_list_every_fold_task_and_the_simulator_replays_them() {
     let mut queue: Vec<usize> = tasks.iter().map(|r| r[2].parse().unwrap()).collect();
     queue.sort();
     assert_eq!(queue, (0..tasks.len()).collect::<Vec<_>>());
-    assert!(tasks.iter().all(|r| r[1] == "0" && ["1", "2", "3"].contains(&r[4].as_str())));
+    assert!(tasks
+        .iter()
+        .all(|r| r[1] == "0" && ["1", "2", "3"].contains(&r[4].as_str())));
     assert!(tasks.iter().all(|r| ["0", "1"].contains(&r[3].as_str())));
     assert!(tasks.iter().all(|r| r[8].parse::<f64>().unwrap() >= 0.0));
     let staged = "gbm(iterations=300 learning_rate=0.1 max_depth=3)+\
