@@ -12,8 +12,13 @@ const BIN_SAMPLE_ROWS: usize = 200_000;
 /// Training features as bin codes.
 pub(super) struct Binned {
     pub(super) cols: usize,
-    /// Row-major: row `r`'s codes are `codes[r * cols..(r + 1) * cols]`.
+    /// Row-major: row `r`'s codes are `codes[r * cols..(r + 1) * cols]` (a histogram reads a
+    /// row's codes together).
     pub(super) codes: Vec<u8>,
+    /// The same codes column-major: feature `f`'s are `columns[f * rows..(f + 1) * rows]` (a
+    /// split search or a partition reads one feature of a node's rows, ascending).
+    columns: Vec<u8>,
+    rows: usize,
     /// Per feature, ascending: bin `b` holds the values `<= thresholds[b]` (and above the
     /// previous threshold); the last bin holds the rest, and missing values.
     pub(super) thresholds: Vec<Vec<f64>>,
@@ -54,6 +59,17 @@ impl Binned {
                 count[code as usize] += 1;
             }
         }
+        let mut columns = vec![0u8; rows * cols];
+        if rows > 0 {
+            columns
+                .par_chunks_mut(rows)
+                .enumerate()
+                .for_each(|(f, column)| {
+                    for (r, code) in column.iter_mut().enumerate() {
+                        *code = codes[r * cols + f];
+                    }
+                });
+        }
         let modes = counts
             .iter()
             .map(|count| {
@@ -65,13 +81,16 @@ impl Binned {
         Binned {
             cols,
             codes,
+            columns,
+            rows,
             thresholds,
             modes,
         }
     }
 
-    pub(super) fn code(&self, row: u32, feature: usize) -> u8 {
-        self.codes[row as usize * self.cols + feature]
+    /// Feature `feature`'s codes of every row.
+    pub(super) fn column(&self, feature: usize) -> &[u8] {
+        &self.columns[feature * self.rows..(feature + 1) * self.rows]
     }
 
     pub(super) fn bins(&self, feature: usize) -> usize {
@@ -138,6 +157,19 @@ mod tests {
         assert!((cuts[0] - 39.0).abs() < 1.0, "{}", cuts[0]);
         let huge = cut_points(&[f64::MAX / 2.0, f64::MAX]);
         assert!(huge[0].is_finite() && huge[0] >= f64::MAX / 2.0);
+    }
+
+    #[test]
+    fn columns_hold_the_rows_codes_transposed() {
+        let x = ndarray::Array2::from_shape_fn((7, 3), |(r, c)| ((r * 5 + c * 3) % 4) as f64);
+        let bins = Binned::new(x.view());
+        for f in 0..3 {
+            let column: Vec<u8> = (0..7).map(|r| bins.codes[r * 3 + f]).collect();
+            assert_eq!(bins.column(f), column.as_slice());
+            for r in 0..7 {
+                assert_eq!(column[r], bin_of(&bins.thresholds[f], x[[r, f]]));
+            }
+        }
     }
 
     #[test]

@@ -88,9 +88,10 @@ pub(super) fn grow(
             leaves.push((p.node, p.start, p.end));
             continue;
         };
+        let codes = bins.column(split.feature);
         let mid = p.start
             + partition(&mut rows[p.start..p.end], &mut right_rows, |r| {
-                bins.code(r, split.feature) <= split.bin
+                codes[r as usize] <= split.bin
             });
         let right_sums = p.sums.minus(split.left);
         let (left_histogram, right_histogram) = child_histograms(

@@ -111,8 +111,9 @@ impl<'a> SplitFinder<'a> {
             );
             return;
         }
+        let codes = self.bins.column(feature);
         for &r in rows {
-            let bin = self.bins.code(r, feature);
+            let bin = codes[r as usize];
             let sums = &mut self.scratch[bin as usize];
             if sums.n == 0 {
                 self.touched.push(bin);
@@ -165,9 +166,10 @@ impl<'a> SplitFinder<'a> {
         total: Sums,
         rng: &mut ChaCha8Rng,
     ) -> Option<(u8, Sums)> {
+        let codes = self.bins.column(feature);
         let (mut first, mut last) = (u8::MAX, 0);
         for &r in rows {
-            let bin = self.bins.code(r, feature);
+            let bin = codes[r as usize];
             first = first.min(bin);
             last = last.max(bin);
         }
@@ -177,7 +179,7 @@ impl<'a> SplitFinder<'a> {
         let bin = rng.gen_range(first..last);
         let mut left = Sums::default();
         for &r in rows {
-            if self.bins.code(r, feature) <= bin {
+            if codes[r as usize] <= bin {
                 left.add(self.grad[r as usize], self.hess[r as usize]);
             }
         }
