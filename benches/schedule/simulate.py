@@ -4,18 +4,21 @@
     automl compare DATA --target T --timings timings.csv
     benches/schedule/simulate.py timings.csv [--workers 1,2,16,64]
 
-Reads the file `--timings` writes (every fold task of every sweep round with its queue position,
-worker, start and duration; then the serial phases) and replays each round on W workers, as
-the sweep runs it: workers take the tasks in queue order (longest estimated first), each the next
-task when it is free. A round ends when its last task does (the next round's tasks depend on its
-scores). Before the first round (reading, profiling) and the phases after the sweep (ensembles,
-refit, outputs) count as serial. Also shown: the same tasks dealt longest *measured* first (LPT:
-what a perfect cost estimate would give) and the lower bound max(longest task, work / W).
+Reads the file `--timings` writes and replays the run on W workers:
+- each sweep round (grid, search rounds) as the sweep runs it: workers take the fold tasks in queue
+  order (longest estimated first), each the next task when it is free; a round ends when its last
+  task does (the next depends on its scores);
+- each phase after the sweep (ensembles, refit, outputs) from its wall time w and CPU time c on R
+  threads (Amdahl from two figures: a serial part s and a parallel part p with s + p/R = w and
+  s + p = c), as s + p/W; the refit no shorter than its longest fit (each fit is a line of its own);
+- the time before the first task (reading, profiling) as serial.
+Beside the queue order: the same tasks dealt longest *measured* first (LPT: what a perfect cost
+estimate would give) and the lower bound max(longest task, work / W) for the sweep.
 
-It first checks itself: replayed on the worker count of the run, the sweep's makespan should
-match the one measured (the 'replay' line). Task durations are those of the machine that ran
-them; on another machine each task takes what it takes there (memory bandwidth, turbo), so the
-prediction is for the same per-task speed.
+It first checks itself: replayed on R, the run's predicted wall time should match the one measured
+(the 'replay' line). Task durations are those of the machine that ran them; on another machine each
+task takes what it takes there (memory bandwidth, turbo), so the prediction is for the same per-task
+speed.
 
 Standard library only.
 """
@@ -27,26 +30,44 @@ import sys
 
 
 def read(path):
-    rounds, phases = {}, []
+    rounds, phases, fits = {}, [], {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
-            seconds = float(row["seconds"])
+            seconds, start = float(row["seconds"]), float(row["start_s"])
             if row["phase"] == "sweep":
                 rounds.setdefault(int(row["round"]), []).append(
                     {
                         "queue": int(row["queue"]),
                         "worker": int(row["worker"]),
-                        "start": float(row["start_s"]),
+                        "start": start,
                         "seconds": seconds,
-                        "estimate": float(row["estimated_cost"]),
                         "work": row["work"],
                     }
                 )
+            elif row["phase"] == "fit":
+                fits.setdefault(int(row["round"]), []).append(seconds)
             else:
-                phases.append((row["phase"], float(row["start_s"]), seconds))
+                phases.append(
+                    {
+                        "name": row["phase"],
+                        "round": int(row["round"]),
+                        "start": start,
+                        "seconds": seconds,
+                        "cpu": float(row["cpu_s"]),
+                    }
+                )
     if not rounds:
         sys.exit(f"{path}: no sweep tasks (is it a file from `automl compare --timings`?)")
+    for p in phases:
+        p["longest_fit"] = max(fits.get(p["round"], [0.0]))
     return [sorted(r, key=lambda t: t["queue"]) for _, r in sorted(rounds.items())], phases
+
+
+def amdahl(phase, ran_on):
+    """A phase's serial and parallel seconds, from its wall and CPU time on `ran_on` threads."""
+    w, c = phase["seconds"], phase["cpu"]
+    p = 0.0 if ran_on < 2 else min(max((c - w) * ran_on / (ran_on - 1), 0.0), c)
+    return max(w - p / ran_on, 0.0), p
 
 
 def makespan(durations, workers):
@@ -70,36 +91,46 @@ def main():
     rounds, phases = read(args.timings)
 
     first_start = min(t["start"] for t in rounds[0])
-    serial = first_start + sum(s for _, _, s in phases)
     ran_on = max(t["worker"] for r in rounds for t in r) + 1
-    measured = sum(
-        max(t["start"] + t["seconds"] for t in r) - min(t["start"] for t in r) for r in rounds
-    )
+    end = max([t["start"] + t["seconds"] for r in rounds for t in r]
+              + [p["start"] + p["seconds"] for p in phases])
+    spans = [max(t["start"] + t["seconds"] for t in r) - min(t["start"] for t in r) for r in rounds]
+    unrecorded = max(end - first_start - sum(spans) - sum(p["seconds"] for p in phases), 0.0)
     work = sum(t["seconds"] for r in rounds for t in r)
-    replay = sum(makespan([t["seconds"] for t in r], ran_on) for r in rounds)
+
+    def sweep(w, order=lambda r: r):
+        return sum(makespan([t["seconds"] for t in order(r)], w) for r in rounds)
+
+    def after(w):
+        return sum(max(s + p / w, ph["longest_fit"])
+                   for ph in phases for s, p in [amdahl(ph, ran_on)])
+
+    def whole(w):
+        return first_start + unrecorded + sweep(w) + after(w)
 
     print(f"{args.timings}: {sum(map(len, rounds))} fold tasks in {len(rounds)} round(s), "
           f"{work:.2f} s of task time; ran on {ran_on} worker(s)")
-    print(f"serial: {first_start:.2f} s before the sweep, "
-          + ", ".join(f"{name} {s:.2f} s" for name, _, s in phases))
-    print(f"replay on {ran_on}: sweep {replay:.2f} s predicted, {measured:.2f} s measured "
-          f"({(replay / measured - 1) * 100:+.1f}%)")
-    longest = max(rounds[0], key=lambda t: t["seconds"])
+    print(f"before the sweep {first_start:.2f} s; "
+          + "; ".join(f"{p['name']} {p['seconds']:.2f} s ({p['cpu']:.2f} s CPU, "
+                      f"serial {amdahl(p, ran_on)[0]:.2f} s, longest fit {p['longest_fit']:.2f} s)"
+                      for p in phases)
+          + f"; unrecorded {unrecorded:.2f} s")
+    print(f"replay on {ran_on}: {whole(ran_on):.2f} s predicted, {end:.2f} s measured "
+          f"({(whole(ran_on) / end - 1) * 100:+.1f}%); the sweep {sweep(ran_on):.2f} s predicted, "
+          f"{sum(spans):.2f} s measured")
+    longest = max((t for r in rounds for t in r), key=lambda t: t["seconds"])
     print(f"longest task: {longest['seconds']:.2f} s, {longest['work']}")
     print()
-    print("| workers | sweep (queue order) | sweep (LPT, measured) | bound | whole run | "
-          "speedup | efficiency |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    whole_1 = serial + sum(makespan([t["seconds"] for t in r], 1) for r in rounds)
+    print("| workers | sweep (queue order) | sweep (LPT, measured) | sweep bound | after the sweep | "
+          "whole run | speedup | efficiency |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for w in counts:
-        queue = sum(makespan([t["seconds"] for t in r], w) for r in rounds)
-        lpt = sum(makespan(sorted((t["seconds"] for t in r), reverse=True), w) for r in rounds)
+        lpt = sweep(w, lambda r: sorted(r, key=lambda t: -t["seconds"]))
         bound = sum(max(max(t["seconds"] for t in r), sum(t["seconds"] for t in r) / w)
                     for r in rounds)
-        whole = serial + queue
-        speedup = whole_1 / whole
-        print(f"| {w} | {queue:.2f} s | {lpt:.2f} s | {bound:.2f} s | {whole:.2f} s | "
-              f"{speedup:.2f}x | {speedup / w * 100:.0f}% |")
+        speedup = whole(1) / whole(w)
+        print(f"| {w} | {sweep(w):.2f} s | {lpt:.2f} s | {bound:.2f} s | {after(w):.2f} s | "
+              f"{whole(w):.2f} s | {speedup:.2f}x | {speedup / w * 100:.0f}% |")
 
 
 if __name__ == "__main__":

@@ -272,6 +272,7 @@ pub(super) fn execute_with(
     }
     let started = std::time::Instant::now();
     let mut result = run(&compare, &args.data).inspect_err(|_| folder.abandon())?;
+    let writing = timings.as_ref().map(|t| t.mark());
     name_flags(&mut result);
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -315,7 +316,6 @@ pub(super) fn execute_with(
     for model in &mut result.models {
         model.data_sha256 = Some(source.sha256.clone());
     }
-    let writing = timings.as_ref().map_or(0.0, |t| t.now());
     let report = Report::new(&result, &source);
     let outputs = Artifacts::build(&result, &report).context("saving the run")?;
     for path in outputs.write_to(dir).context("saving the run")? {
@@ -324,8 +324,8 @@ pub(super) fn execute_with(
     for error in &result.export_errors {
         eprintln!("warning: {error}");
     }
-    if let (Some(t), Some(path)) = (&timings, &args.timings) {
-        t.phase("outputs", writing);
+    if let (Some(t), Some(path), Some(writing)) = (&timings, &args.timings, writing) {
+        t.phase("outputs", None, writing);
         automl::io::write::write_atomic(path, |w| t.write_csv(w))
             .with_context(|| format!("writing the timings to {}", path.display()))?;
         println!("wrote {}", path.display());

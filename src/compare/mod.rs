@@ -384,23 +384,20 @@ impl Compare {
         let searched = search::run(&context, grid, &algorithms, &budget, &tidy, scored);
         let mut entries = leaderboard::rank(searched.entries, sort);
         let stopped = control.stopped();
-        let phase = |name: &str, start: Option<f64>| {
-            if let (Some(t), Some(start)) = (&self.timings, start) {
-                t.phase(name, start)
-            }
-        };
-        let now = || self.timings.as_ref().map(|t| t.now());
         if self.ensembles && !stopped {
-            let start = now();
+            let start = self.timings.as_ref().map(|t| t.mark());
             entries.extend(ensemble::build(&entries, &folds, &table.target, task, sort));
             entries = leaderboard::rank(entries, sort);
-            phase("ensembles", start);
+            if let (Some(t), Some(start)) = (&self.timings, start) {
+                t.phase("ensembles", None, start)
+            }
         }
         // The exported models keep theirs, the reference of their predictions for `automl drift`.
         for e in entries.iter_mut().skip(self.export_top.max(1)) {
             e.out_of_fold = Vec::new();
         }
-        let start = now();
+        // The refit is a phase; its fits, run in parallel, are timed as tasks of its round.
+        let refit_round = self.timings.as_ref().map(|t| (t.next_round(), t.mark()));
         let (mut models, export_errors) = if stopped {
             (Vec::new(), Vec::new())
         } else {
@@ -408,12 +405,14 @@ impl Compare {
                 self,
                 &table,
                 &profile.target.column.name,
-                &entries,
+                (&entries, refit_round.map(|r| r.0)),
                 &algorithms,
             )
         };
-        phase("refit", start);
         refit::attach_references(&mut models, &table, &profile.target.column.name, &entries);
+        if let (Some(t), Some((round, start))) = (&self.timings, refit_round) {
+            t.phase("refit", Some(round), start);
+        }
         for model in &mut models {
             model.ranked_by = Some(sort);
         }

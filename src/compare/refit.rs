@@ -19,12 +19,13 @@ use crate::table::Table;
 use crate::task::Task;
 
 /// The best `export_top` scored entries refitted on every row, best first, and a message for
-/// each entry (or ensemble member) that could not be.
+/// each entry (or ensemble member) that could not be. Each fit is timed as a task of the
+/// refit's `round` when the compare keeps timings.
 pub(super) fn refit(
     compare: &Compare,
     table: &Table,
     target: &str,
-    entries: &[Entry],
+    (entries, round): (&[Entry], Option<usize>),
     algorithms: &[Arc<dyn Algorithm>],
 ) -> (Vec<Model>, Vec<String>) {
     let chosen: Vec<&Entry> = entries
@@ -37,9 +38,15 @@ pub(super) fn refit(
         .map(|entry| {
             let mut notes = Vec::new();
             let model = match &entry.blend {
-                None => single(compare, table, target, entry, algorithms, false),
+                None => single(compare, table, target, entry, algorithms, (false, round)),
                 Some(_) => blend(
-                    compare, table, target, entry, entries, algorithms, &mut notes,
+                    compare,
+                    table,
+                    target,
+                    entry,
+                    (entries, round),
+                    algorithms,
+                    &mut notes,
                 ),
             };
             (model, notes)
@@ -57,21 +64,28 @@ pub(super) fn refit(
     (models, errors)
 }
 
-/// One candidate refitted on every row; an ensemble's `member` is not rated on its own.
+/// One candidate refitted on every row; an ensemble's `member` is not rated on its own. The
+/// fit is timed as a task of the refit's `round` when the compare keeps timings.
 fn single(
     compare: &Compare,
     table: &Table,
     target: &str,
     entry: &Entry,
     algorithms: &[Arc<dyn Algorithm>],
-    member: bool,
+    (member, round): (bool, Option<usize>),
 ) -> Result<Model, String> {
+    let start = compare.timings.as_ref().map(|t| t.now());
     let algorithm = algorithms
         .iter()
         .find(|a| a.id() == entry.model)
         .ok_or_else(|| format!("unknown algorithm {}", entry.model))?;
     let settings = (&compare.encoding, compare.seed, !member);
-    Model::train(table, target, entry, algorithm.as_ref(), settings).map_err(|e| {
+    let trained = Model::train(table, target, entry, algorithm.as_ref(), settings);
+    if let (Some(t), Some(round), Some(start)) = (&compare.timings, round, start) {
+        let work = format!("{}({})", entry.model, format_params(&entry.params));
+        t.fit(round, work, start);
+    }
+    trained.map_err(|e| {
         format!(
             "refitting #{} {} {} on all rows failed: {}",
             entry.rank,
@@ -88,7 +102,7 @@ fn blend(
     table: &Table,
     target: &str,
     entry: &Entry,
-    entries: &[Entry],
+    (entries, round): (&[Entry], Option<usize>),
     algorithms: &[Arc<dyn Algorithm>],
     notes: &mut Vec<String>,
 ) -> Result<Model, String> {
@@ -103,7 +117,8 @@ fn blend(
                 .iter()
                 .find(|e| e.blend.is_none() && e.model == member.model && e.params == member.params)
                 .ok_or_else(|| format!("member {} is not on the leaderboard", member.model));
-            let model = scored.and_then(|e| single(compare, table, target, e, algorithms, true));
+            let model =
+                scored.and_then(|e| single(compare, table, target, e, algorithms, (true, round)));
             (member.weight, model)
         })
         .collect();
@@ -287,7 +302,7 @@ mod tests {
             Arc::new(Fake("other")),
         ];
         let compare = Compare::new("y");
-        let (models, notes) = refit(&compare, &table, "y", &entries, &algorithms);
+        let (models, notes) = refit(&compare, &table, "y", (&entries, None), &algorithms);
         assert_eq!(models.len(), 1);
         let weights: Vec<(&str, f64)> = models[0]
             .members

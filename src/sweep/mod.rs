@@ -20,7 +20,7 @@ use crate::preprocess::{encoded_width_bound, EncodingOptions};
 use crate::table::Table;
 
 pub use isolate::{Control, FIT_THREAD};
-pub use timings::{Timing, Timings};
+pub use timings::{Mark, Timing, Timings};
 
 /// One algorithm with one hyperparameter setting, checked.
 #[derive(Clone)]
@@ -272,6 +272,7 @@ fn execute(
                 estimated_cost: candidates[groups[g][0]].learner.cost(max_train, cols),
                 start,
                 seconds: timings.now() - start,
+                cpu_seconds: 0.0,
             });
         }
         shared[f].done();

@@ -1,20 +1,24 @@
 //! Where the time of a compare went: every fold task of every sweep (grid and search rounds),
-//! with the worker that ran it, when it started and how long it took, and the serial phases
-//! after it (ensembles, refit). Written as CSV by `automl compare --timings FILE`, the input of
-//! the schedule simulator in `benches/schedule/`, which predicts the makespan on more cores.
+//! with the worker that ran it, when it started and how long it took; then each fit of the
+//! refit (run in parallel, a round of its own) and the serial phases (ensembles, outputs).
+//! Written as CSV by `automl compare --timings FILE`, the input of the schedule simulator in
+//! `benches/schedule/`, which predicts the makespan on more cores.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 /// One timed piece of work.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timing {
-    /// `sweep` for a fold task, else the phase's name (`ensembles`, `refit`).
+    /// `sweep` for a fold task, `refit` for a fit of the refit, else a serial phase's name
+    /// (`ensembles`, `outputs`).
     pub phase: String,
     /// The sweep it belongs to (0 the grid, then each search round); phases take the next.
     pub round: usize,
-    /// The task's place in the queue workers take tasks from, within its round.
+    /// The task's place in the queue workers take tasks from, within its round (a refit's
+    /// fits: the order they started).
     pub queue: usize,
     /// The worker that ran it (0 for a phase).
     pub worker: usize,
@@ -26,6 +30,16 @@ pub struct Timing {
     /// Seconds from the start of the compare.
     pub start: f64,
     pub seconds: f64,
+    /// A phase's CPU seconds, all threads (0 for a task): with `seconds`, how much of it was
+    /// parallel.
+    pub cpu_seconds: f64,
+}
+
+/// A point in time, wall and CPU, where a phase starts.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    wall: f64,
+    cpu: f64,
 }
 
 /// The timings of one compare, collected from every worker.
@@ -34,6 +48,7 @@ pub struct Timings {
     origin: Instant,
     records: Mutex<Vec<Timing>>,
     rounds: Mutex<usize>,
+    started: AtomicUsize,
 }
 
 impl Default for Timings {
@@ -48,6 +63,7 @@ impl Timings {
             origin: Instant::now(),
             records: Mutex::new(Vec::new()),
             rounds: Mutex::new(0),
+            started: AtomicUsize::new(0),
         }
     }
 
@@ -56,8 +72,16 @@ impl Timings {
         self.origin.elapsed().as_secs_f64()
     }
 
+    /// Now, wall and CPU.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            wall: self.now(),
+            cpu: cpu_seconds(),
+        }
+    }
+
     /// Starts a new round and returns its number.
-    pub(super) fn next_round(&self) -> usize {
+    pub fn next_round(&self) -> usize {
         let mut rounds = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
         *rounds += 1;
         *rounds - 1
@@ -70,10 +94,28 @@ impl Timings {
             .push(timing);
     }
 
-    /// Records a serial phase that started at `start` (from [`Timings::now`]) and ends now.
-    pub fn phase(&self, name: &str, start: f64) {
-        let round = self.next_round();
+    /// Records a fit (`phase`: `fit`) of the phase numbered `round` (the refit's fits run in
+    /// parallel), which started at `start` and ends now, on the current rayon worker.
+    pub fn fit(&self, round: usize, work: String, start: f64) {
         let seconds = self.now() - start;
+        self.record(Timing {
+            phase: "fit".into(),
+            round,
+            queue: self.started.fetch_add(1, Ordering::Relaxed),
+            worker: rayon::current_thread_index().unwrap_or(0),
+            fold: None,
+            work,
+            estimated_cost: 0.0,
+            start,
+            seconds,
+            cpu_seconds: 0.0,
+        });
+    }
+
+    /// Records the phase `name` that started at `start` and ends now, as round `round` (a
+    /// number from [`Timings::next_round`], or the next one).
+    pub fn phase(&self, name: &str, round: Option<usize>, start: Mark) {
+        let round = round.unwrap_or_else(|| self.next_round());
         self.record(Timing {
             phase: name.into(),
             round,
@@ -82,8 +124,9 @@ impl Timings {
             fold: None,
             work: name.into(),
             estimated_cost: 0.0,
-            start,
-            seconds,
+            start: start.wall,
+            seconds: self.now() - start.wall,
+            cpu_seconds: cpu_seconds() - start.cpu,
         });
     }
 
@@ -102,13 +145,13 @@ impl Timings {
     pub fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
             out,
-            "phase,round,queue,worker,fold,work,estimated_cost,start_s,seconds"
+            "phase,round,queue,worker,fold,work,estimated_cost,start_s,seconds,cpu_s"
         )?;
         for t in self.records() {
             let fold = t.fold.map(|f| (f + 1).to_string()).unwrap_or_default();
             writeln!(
                 out,
-                "{},{},{},{},{},\"{}\",{:.6e},{:.6},{:.6}",
+                "{},{},{},{},{},\"{}\",{:.6e},{:.6},{:.6},{:.6}",
                 t.phase,
                 t.round,
                 t.queue,
@@ -117,11 +160,17 @@ impl Timings {
                 t.work.replace('"', "\"\""),
                 t.estimated_cost,
                 t.start,
-                t.seconds
+                t.seconds,
+                t.cpu_seconds
             )?;
         }
         Ok(())
     }
+}
+
+/// The process's CPU seconds so far, every thread (0 where the clock cannot be read).
+fn cpu_seconds() -> f64 {
+    cpu_time::ProcessTime::try_now().map_or(0.0, |t| t.as_duration().as_secs_f64())
 }
 
 #[cfg(test)]
@@ -143,9 +192,10 @@ mod tests {
                 estimated_cost: 2.0,
                 start: 0.5,
                 seconds: 0.25,
+                cpu_seconds: 0.0,
             });
         }
-        timings.phase("refit", timings.now());
+        timings.phase("refit", None, timings.mark());
         let mut csv = Vec::new();
         timings.write_csv(&mut csv).unwrap();
         let csv = String::from_utf8(csv).unwrap();

@@ -114,7 +114,8 @@ fn timings_list_every_fold_task_and_the_simulator_replays_them() {
             "work",
             "estimated_cost",
             "start_s",
-            "seconds"
+            "seconds",
+            "cpu_s"
         ]
     );
     let tasks: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[0] == "sweep").collect();
@@ -131,12 +132,18 @@ fn timings_list_every_fold_task_and_the_simulator_replays_them() {
     let staged = "gbm(iterations=300 learning_rate=0.1 max_depth=3)+\
                   gbm(iterations=100 learning_rate=0.1 max_depth=3)";
     assert_eq!(tasks.iter().filter(|r| r[5] == staged).count(), 3);
-    let phases: Vec<&str> = rows[1..]
+    // The phases after the sweep, each a round, with their CPU time; the refit's fits are
+    // lines of the refit's round.
+    let phases: Vec<&Vec<String>> = rows[1..]
         .iter()
-        .filter(|r| r[0] != "sweep")
-        .map(|r| r[0].as_str())
+        .filter(|r| r[0] != "sweep" && r[0] != "fit")
         .collect();
-    assert_eq!(phases, ["ensembles", "refit", "outputs"]);
+    let names: Vec<&str> = phases.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["ensembles", "refit", "outputs"]);
+    assert!(phases.iter().all(|r| r[9].parse::<f64>().unwrap() >= 0.0));
+    let fits: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[0] == "fit").collect();
+    assert!(!fits.is_empty());
+    assert!(fits.iter().all(|r| r[1] == phases[1][1] && r[4].is_empty()));
 
     let simulator = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/schedule/simulate.py");
     let report = std::process::Command::new("python3")
@@ -146,7 +153,7 @@ fn timings_list_every_fold_task_and_the_simulator_replays_them() {
         .expect("python3 runs the simulator");
     let text = String::from_utf8_lossy(&report.stdout);
     assert!(report.status.success(), "{text}");
-    assert!(text.contains("replay on 2: sweep"), "{text}");
+    assert!(text.contains("replay on 2: "), "{text}");
     assert!(text.contains("| 16 |"), "{text}");
 }
 
