@@ -23,7 +23,7 @@ use crate::task::Task;
 
 pub use error::{guard, panic_message, FitError, FitResult};
 pub use fitted::{FittedModel, ImportanceKind};
-pub use params::{format_params, Param, ParamError, Params, Range};
+pub use params::{format_params, format_setting, Param, ParamError, Params, Range};
 
 /// An algorithm with a default hyperparameter grid.
 ///

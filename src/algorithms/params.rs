@@ -38,6 +38,12 @@ pub fn format_params(params: &Params) -> String {
         .join(" ")
 }
 
+/// Names a setting as `id(a=1 b=none)`: how ensembles list their members and the timings their
+/// tasks.
+pub fn format_setting(id: &str, params: &Params) -> String {
+    format!("{id}({})", format_params(params))
+}
+
 /// A hyperparameter value an algorithm refuses.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("hyperparameter '{key}' {problem}")]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::Compare;
-use crate::algorithms::{format_params, Algorithm, FitError};
+use crate::algorithms::{format_params, format_setting, Algorithm, FitError};
 use crate::error::chain;
 use crate::leaderboard::{Entry, Status};
 use crate::metrics::argmax;
@@ -82,8 +82,7 @@ fn single(
     let settings = (&compare.encoding, compare.seed, !member);
     let trained = Model::train(table, target, entry, algorithm.as_ref(), settings);
     if let (Some(t), Some(round), Some(start)) = (&compare.timings, round, start) {
-        let work = format!("{}({})", entry.model, format_params(&entry.params));
-        t.fit(round, work, start);
+        t.fit(round, format_setting(&entry.model, &entry.params), start);
     }
     trained.map_err(|e| {
         format!(

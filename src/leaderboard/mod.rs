@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::algorithms::{format_params, Params};
+use crate::algorithms::{format_params, format_setting, Params};
 use crate::folds::Fold;
 use crate::metrics::{argmax, Metric};
 use crate::profile::Profile;
@@ -124,7 +124,7 @@ impl Blend {
         let mut parts: Vec<String> = self
             .members
             .iter()
-            .map(|m| format!("{:.3}*{}({})", m.weight, m.model, format_params(&m.params)))
+            .map(|m| format!("{:.3}*{}", m.weight, format_setting(&m.model, &m.params)))
             .collect();
         if self.intercept != 0.0 {
             parts.push(format!("{:.4}", self.intercept));

@@ -14,7 +14,7 @@ mod timings;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use crate::algorithms::{format_params, Algorithm, Learner, Params};
+use crate::algorithms::{format_setting, Algorithm, Learner, Params};
 use crate::folds::Fold;
 use crate::preprocess::{encoded_width_bound, EncodingOptions};
 use crate::table::Table;
@@ -33,7 +33,7 @@ pub struct Candidate {
 impl Candidate {
     /// `id(a=1 b=2)`, as the timings name it.
     pub fn label(&self) -> String {
-        format!("{}({})", self.algorithm.id(), format_params(&self.params))
+        format_setting(self.algorithm.id(), &self.params)
     }
 }
 

@@ -12,7 +12,7 @@ pub mod rest;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::algorithms::format_params;
+use crate::algorithms::{format_params, format_setting};
 use crate::artifacts::{Artifact, Artifacts};
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
@@ -222,7 +222,7 @@ pub fn record(
             .iter()
             .flat_map(|b| b.members.iter().enumerate())
         {
-            let member = format!("{}({})", m.model, format_params(&m.params));
+            let member = format_setting(&m.model, &m.params);
             params.push((format!("member_{}", i + 1), member));
             params.push((format!("member_{}_weight", i + 1), m.weight.to_string()));
         }
