@@ -6,7 +6,7 @@
 //! linfa-elasticnet and scikit-learn (duality gap below `tol` ||y||^2), so the answer is as
 //! close to the optimum; it replaces linfa-elasticnet's loop, which passes over every feature
 //! every time: on 40 rows x 3,000 columns, where at most 40 weights are nonzero, a full pass
-//! costs 75 active ones (measured in BENCHMARKS.md, "Wide tables").
+//! costs 75 active ones (measured in BENCHMARKS.md, "Performance (issue 18)").
 
 use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
 
@@ -79,7 +79,8 @@ pub(super) fn elastic_net(
     (w, gap, passes)
 }
 
-/// The elastic net's duality gap at `w` with residuals `r` (scikit-learn's `enet_coordinate_descent`).
+/// The elastic net's duality gap at `w` with residuals `r` (as scikit-learn's
+/// `enet_coordinate_descent` computes it).
 fn duality_gap(
     x: ArrayView2<f64>,
     y: ArrayView1<f64>,

@@ -115,13 +115,19 @@ impl FittedKnn {
     /// The model with `k` neighbours, at most as many as it has: exactly the model fitted
     /// with that k.
     pub fn truncated(&self, k: usize) -> FitResult<FittedKnn> {
-        if k == 0 || k > self.k {
-            return Err(FitError::Unsupported(format!(
+        self.check_k(k)?;
+        Ok(FittedKnn { k, ..self.clone() })
+    }
+
+    /// Whether the model can predict with `k` neighbours: 1 to its own k.
+    fn check_k(&self, k: usize) -> FitResult<()> {
+        match k == 0 || k > self.k {
+            true => Err(FitError::Unsupported(format!(
                 "k-NN fitted with k = {} cannot predict with k = {k}",
                 self.k
-            )));
+            ))),
+            false => Ok(()),
         }
-        Ok(FittedKnn { k, ..self.clone() })
     }
 
     /// Predictions with each of `ks` neighbours (none above the model's k), from one search:
@@ -135,11 +141,8 @@ impl FittedKnn {
                 self.x.ncols()
             )));
         }
-        if let Some(&k) = ks.iter().find(|&&k| k == 0 || k > self.k) {
-            return Err(FitError::Unsupported(format!(
-                "k-NN fitted with k = {} cannot predict with k = {k}",
-                self.k
-            )));
+        for &k in ks {
+            self.check_k(k)?;
         }
         let Some(most) = ks.iter().copied().max() else {
             return Ok(Vec::new());

@@ -10,11 +10,12 @@ use super::Candidate;
 const CANDIDATE_MAJOR_BYTES: usize = 256 << 20;
 
 /// The runnable candidates in groups scored from one fit: candidates of an algorithm with a
-/// staged hyperparameter (boosting's iterations, k-NN's k) that differ only in it share the fit with the
-/// most stages, first in its group; the others are its truncations, which are exactly the
-/// models fitted with fewer stages. Every other candidate is a group of its own. Groups come
-/// baselines first, then longest first by `cost` (or, `cheap_first` under a time budget, so
-/// that as many candidates as possible finish, shortest first), then in candidate order.
+/// staged hyperparameter (boosting's iterations, k-NN's k) that differ only in it share the
+/// fit with the most stages, first in its group; the others are its truncations, which are
+/// exactly the models fitted with fewer stages. Every other candidate is a group of its own.
+/// Groups come baselines first, then longest first by `cost` (or, `cheap_first` under a time
+/// budget, so that as many candidates as possible finish, shortest first), then in candidate
+/// order.
 pub(super) fn groups(
     candidates: &[Candidate],
     runnable: &[usize],

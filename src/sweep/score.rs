@@ -126,8 +126,7 @@ impl Predicted {
 
     /// The predictions, if there is one for each of `expected` rows and all are finite.
     fn checked(self, expected: usize) -> Result<Predicted, String> {
-        let predicted = self;
-        let (rows, values) = match &predicted {
+        let (rows, values) = match &self {
             Predicted::Values(v) => (v.len(), v.as_slice()),
             Predicted::Proba(p) => (p.nrows(), p.as_slice().unwrap_or(&[])),
         };
@@ -137,7 +136,7 @@ impl Predicted {
         if let Some(bad) = values.iter().find(|p| !p.is_finite()) {
             return Err(format!("the model predicted a non-finite value ({bad})"));
         }
-        Ok(predicted)
+        Ok(self)
     }
 
     fn scores(&self, task: Task, truth: &[f64]) -> Vec<f64> {

@@ -12,13 +12,14 @@ use std::time::Instant;
 /// One timed piece of work.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timing {
-    /// `sweep` for a fold task, `refit` for a fit of the refit, else a serial phase's name
-    /// (`ensembles`, `outputs`).
+    /// `sweep` for a fold task, `fit` for a fit of the refit, else a phase's name
+    /// (`ensembles`, `refit`, `outputs`).
     pub phase: String,
-    /// The sweep it belongs to (0 the grid, then each search round); phases take the next.
+    /// The sweep it belongs to (0 the grid, then each search round); phases take the next, and
+    /// the refit's fits the refit's.
     pub round: usize,
     /// The task's place in the queue workers take tasks from, within its round (a refit's
-    /// fits: the order they started).
+    /// fits: the order they ended).
     pub queue: usize,
     /// The worker that ran it (0 for a phase).
     pub worker: usize,
@@ -47,8 +48,8 @@ pub struct Mark {
 pub struct Timings {
     origin: Instant,
     records: Mutex<Vec<Timing>>,
-    rounds: Mutex<usize>,
-    started: AtomicUsize,
+    rounds: AtomicUsize,
+    fits: AtomicUsize,
 }
 
 impl Default for Timings {
@@ -62,8 +63,8 @@ impl Timings {
         Timings {
             origin: Instant::now(),
             records: Mutex::new(Vec::new()),
-            rounds: Mutex::new(0),
-            started: AtomicUsize::new(0),
+            rounds: AtomicUsize::new(0),
+            fits: AtomicUsize::new(0),
         }
     }
 
@@ -82,9 +83,7 @@ impl Timings {
 
     /// Starts a new round and returns its number.
     pub fn next_round(&self) -> usize {
-        let mut rounds = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
-        *rounds += 1;
-        *rounds - 1
+        self.rounds.fetch_add(1, Ordering::Relaxed)
     }
 
     pub(super) fn record(&self, timing: Timing) {
@@ -101,7 +100,7 @@ impl Timings {
         self.record(Timing {
             phase: "fit".into(),
             round,
-            queue: self.started.fetch_add(1, Ordering::Relaxed),
+            queue: self.fits.fetch_add(1, Ordering::Relaxed),
             worker: rayon::current_thread_index().unwrap_or(0),
             fold: None,
             work,
