@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Slurm and Kubernetes examples, checked for real. A one-node Slurm (.ci/slurm.sh) runs
 # examples/slurm/submit.sh: its 4-task compare array and the dependent merge must give the
-# leaderboard a one-machine compare gives (all but the last column, fit_seconds); a rerun of one
-# lost shard alone (submit.sh --only) must give it again; failing shards must cancel the merge and
+# leaderboard a one-machine compare scoring every fold gives (--full-cv: shards never race), all
+# but the last column, fit_seconds; a rerun of one lost shard alone (submit.sh --only) must give it again; failing shards must cancel the merge and
 # fail submit.sh --wait. The example scripts must be shellcheck-clean, and the Kubernetes
 # manifests valid against the 1.30 schemas, offline (.ci/k8s_validate.sh).
 #   usage: .ci/slurm_check.sh AUTOML_BIN SCRATCH_DIR      (as root: it starts munged and Slurm)
@@ -38,7 +38,7 @@ slurm_up "$scratch/slurm"
 echo "== slurm up in $(since "$start") s: $(sinfo -h -o '%P %D %c %T')"
 
 t=$EPOCHREALTIME
-"$bin" compare "$data" --target "$target" --include "$include" --no-track -q --out "$scratch/one" >/dev/null
+"$bin" compare "$data" --target "$target" --include "$include" --no-track -q --full-cv --out "$scratch/one" >/dev/null
 echo "== one-machine compare in $(since "$t") s"
 
 # The leaderboard the merge wrote equals the one-machine one but for its last column, fit_seconds.

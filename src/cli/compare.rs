@@ -79,6 +79,12 @@ pub struct CompareArgs {
     /// fold): reproducible, the same leaderboard on any machine and thread count.
     #[arg(long, value_name = "N", value_parser = parse_trials)]
     pub(super) trials: Option<usize>,
+    /// Score every setting of the grid on every fold. By default a table whose first fold has
+    /// 1,000 validation rows or more races its grid: every setting is scored on the first fold
+    /// and only the promising ones go on to the others (the rest are ranked as "pruned").
+    /// Shards always score every fold: a merge equals this.
+    #[arg(long)]
+    pub(super) full_cv: bool,
     /// Do not build the greedy ensemble and the stack.
     #[arg(long)]
     pub(super) no_ensembles: bool,
@@ -189,7 +195,7 @@ pub(super) fn configure(args: &CompareArgs, stop: Arc<AtomicBool>) -> anyhow::Re
     if let Some(trials) = args.trials {
         compare = compare.trials(trials);
     }
-    Ok(compare.ensembles(!args.no_ensembles))
+    Ok(compare.ensembles(!args.no_ensembles).race(!args.full_cv))
 }
 
 /// The run's texts as a command-line user reads them: settings named by their flags, in the

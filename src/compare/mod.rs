@@ -95,6 +95,7 @@ pub struct Compare {
     budget: Option<f64>,
     trials: Option<usize>,
     ensembles: bool,
+    race: bool,
     start_from: Option<Vec<(String, Params)>>,
     stop: Option<Arc<AtomicBool>>,
     progress: Option<ProgressFn>,
@@ -122,6 +123,7 @@ impl Compare {
             budget: None,
             trials: None,
             ensembles: true,
+            race: true,
             start_from: None,
             stop: None,
             progress: None,
@@ -227,6 +229,17 @@ impl Compare {
     /// Whether the greedy ensemble and the stack are built and ranked (the default).
     pub fn ensembles(mut self, on: bool) -> Compare {
         self.ensembles = on;
+        self
+    }
+
+    /// Whether the grid races (the default) when the first fold has at least
+    /// [`search::RACE_MIN_ROWS`] validation rows: every setting is scored on the first fold, and
+    /// only the five best, the best setting of each algorithm and the settings sharing their
+    /// staged fits go on to the other folds; the others are ranked below as `pruned`, with their
+    /// first fold's scores and the reason. Off, every setting is scored on every fold
+    /// (`--full-cv`). Shards always score the whole grid: they never wait for each other.
+    pub fn race(mut self, on: bool) -> Compare {
+        self.race = on;
         self
     }
 
@@ -346,6 +359,8 @@ impl Compare {
             sort,
         } = prepared;
         let task = profile.target.task;
+        // Merged shards were scored on every fold.
+        let race = self.race && scored.is_none() && search::races(&folds);
         let mut control = self.control()?;
         control.deadline = self
             .budget
@@ -362,6 +377,7 @@ impl Compare {
             encoding: &self.encoding,
             seed: self.seed,
             sort,
+            race,
             control: &control,
             progress: &report,
         };
@@ -426,6 +442,7 @@ impl Compare {
                 export_top: self.export_top,
                 budget_seconds: self.budget,
                 trials: self.trials,
+                race,
             },
             entries,
             trace: searched.trace,

@@ -178,6 +178,10 @@ pub struct Settings {
     /// The work budget of the search in fold fits, if one was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trials: Option<usize>,
+    /// Whether the grid raced (settings pruned after the first fold; see
+    /// [`crate::Compare::race`]); false in runs from before the race.
+    #[serde(default)]
+    pub race: bool,
 }
 
 /// The ranking of a compare: the data profile, the settings, and the ranked candidates.
@@ -277,7 +281,7 @@ pub fn entries(
         .map(|(candidate, outcome)| {
             let (status, error, mut scores) = match outcome {
                 Outcome::Scored(scores) => (Status::Ok, None, scores),
-                Outcome::Pruned(scores) => (Status::Pruned, None, scores),
+                Outcome::Pruned(scores, why) => (Status::Pruned, Some(why), scores),
                 Outcome::Failed(e) => (Status::Failed, Some(e), Vec::new()),
                 Outcome::TimedOut(e) => (Status::Timeout, Some(e), Vec::new()),
                 Outcome::Skipped(e) => (Status::Skipped, Some(e), Vec::new()),

@@ -1,8 +1,8 @@
-//! The search: the default grid on every fold, then, within a budget, rounds of successive
-//! halving over wider spaces ([`sample`]). A round draws [`ROUND`] settings of the algorithms
-//! the grid found promising, scores each on the first fold only (the cheap look), and promotes
-//! the best third to the other folds; the rest are `pruned`, with the score they had. Only
-//! candidates scored on every fold are ranked.
+//! The search: the default grid, raced ([`race`]) or on every fold, then, within a budget,
+//! rounds of successive halving over wider spaces ([`sample`]). A round draws [`ROUND`]
+//! settings of the algorithms the grid found promising, scores each on the first fold only (the
+//! cheap look), and promotes the best third to the other folds; the rest are `pruned`, with the
+//! score they had. Only candidates scored on every fold are ranked.
 //!
 //! Every decision depends on scores alone, never on time or threads, so a work budget
 //! (`trials`: candidate-folds after the grid) gives the same leaderboard on any machine; a
@@ -10,7 +10,8 @@
 
 mod sample;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,6 +29,17 @@ use crate::table::Table;
 /// Settings drawn per round; the best third of them is scored on every fold.
 pub const ROUND: usize = 12;
 const PROMOTED_SHARE: usize = 3;
+/// The grid's best settings on the first fold that go on to the others whatever their algorithm.
+pub const RACE_LEADERS: usize = 5;
+/// Fewest validation rows of the first fold for the grid to race: a smaller fold is too noisy
+/// to judge settings by (on cars93's 19 rows the best setting over five folds ranked 8th), and
+/// such a table's whole grid takes seconds.
+pub const RACE_MIN_ROWS: usize = 1_000;
+
+/// Whether a compare on `folds` races its grid when allowed (see [`race`]).
+pub fn races(folds: &[Fold]) -> bool {
+    folds.len() > 1 && folds[0].valid.len() >= RACE_MIN_ROWS
+}
 
 /// What the search works on.
 pub struct Context<'a> {
@@ -36,6 +48,9 @@ pub struct Context<'a> {
     pub encoding: &'a EncodingOptions,
     pub seed: u64,
     pub sort: Metric,
+    /// Whether the grid races ([`race`]; see [`races`]) instead of scoring every setting on
+    /// every fold.
+    pub race: bool,
     /// Its deadline ends the grid and the rounds alike.
     pub control: &'a Control,
     pub progress: &'a (dyn Fn(Progress) + Sync),
@@ -73,9 +88,15 @@ pub fn run(
         .iter()
         .map(|c| sample::key(c.algorithm.id(), &c.params))
         .collect();
-    let grid_units = grid.len() * all.len();
-    // The grid's outcomes: swept here, or given (merged from shards that swept it).
-    let outcomes = scored.unwrap_or_else(|| sweep_on(ctx, &all, &grid, ctx.progress));
+    // The grid's outcomes: raced or swept here, or given (merged from shards that swept it).
+    let (outcomes, grid_units) = match scored {
+        None if ctx.race => race(ctx, &grid),
+        None => (
+            sweep_on(ctx, &all, &grid, ctx.progress),
+            grid.len() * all.len(),
+        ),
+        Some(outcomes) => (outcomes, grid.len() * all.len()),
+    };
     let mut entries = to_entries(ctx, grid, outcomes);
     tidy(&mut entries);
     let mut trace = vec![point(ctx, &entries, grid_units, started)];
@@ -104,34 +125,105 @@ pub fn run(
         let looks = sweep_on(ctx, first, &drawn, &quiet);
         let promoted = best_third(&looks, ctx.sort);
         let chosen: Vec<Candidate> = promoted.iter().map(|&i| drawn[i].clone()).collect();
-        let mut scored = sweep_on(ctx, rest, &chosen, &quiet).into_iter();
+        let tails = sweep_on(ctx, rest, &chosen, &quiet);
         spent += drawn.len() + chosen.len() * rest.len();
         let mut outcomes = Vec::with_capacity(drawn.len());
         let mut kept = Vec::with_capacity(drawn.len());
-        for (i, look) in looks.into_iter().enumerate() {
-            let outcome = match (look, promoted.contains(&i)) {
-                (Outcome::Scored(head), true) => match scored.next() {
-                    Some(Outcome::Scored(tail)) => {
-                        Outcome::Scored(head.into_iter().chain(tail).collect())
-                    }
-                    Some(Outcome::OverBudget | Outcome::Interrupted) | None => {
-                        Outcome::Pruned(head)
-                    }
-                    Some(other) => other,
-                },
-                (Outcome::Scored(head), false) => Outcome::Pruned(head),
-                // Drawn but never run: not a row.
-                (Outcome::OverBudget | Outcome::Interrupted, _) => continue,
-                (other, _) => other,
-            };
-            outcomes.push(outcome);
-            kept.push(drawn[i].clone());
+        let why = "after the first fold: not in its search round's best third there";
+        for (candidate, outcome) in drawn.into_iter().zip(join(looks, &promoted, tails, why)) {
+            // Drawn but never run: not a row.
+            if !matches!(outcome, Outcome::OverBudget | Outcome::Interrupted) {
+                outcomes.push(outcome);
+                kept.push(candidate);
+            }
         }
         entries.extend(to_entries(ctx, kept, outcomes));
         tidy(&mut entries);
         trace.push(point(ctx, &entries, grid_units + spent, started));
     }
     Searched { entries, trace }
+}
+
+/// The grid's race: every setting on the first fold, then only the [`survivors`] on the other
+/// folds; the rest are pruned with their first fold's scores. Returns the outcomes in grid order
+/// and the candidate-folds scored. The progress counts the first fold as a fifth (or so) of a
+/// full sweep, and the other folds' share shrinks to what the race kept.
+fn race(ctx: &Context, grid: &[Candidate]) -> (Vec<Outcome>, usize) {
+    let all: Vec<usize> = (0..ctx.folds.len()).collect();
+    let (first, rest) = all.split_at(1);
+    let first_total = AtomicUsize::new(0);
+    let looking = |p: Progress| {
+        first_total.store(p.total, Ordering::Relaxed);
+        (ctx.progress)(Progress {
+            done: p.done,
+            total: p.total * all.len(),
+        })
+    };
+    let looks = sweep_on(ctx, first, grid, &looking);
+    let kept = survivors(grid, &looks, ctx.sort);
+    let chosen: Vec<Candidate> = kept.iter().map(|&i| grid[i].clone()).collect();
+    let looked = first_total.load(Ordering::Relaxed);
+    let going_on = |p: Progress| {
+        (ctx.progress)(Progress {
+            done: looked + p.done,
+            total: looked + p.total,
+        })
+    };
+    let tails = sweep_on(ctx, rest, &chosen, &going_on);
+    let units = grid.len() + chosen.len() * rest.len();
+    let why = format!(
+        "after the first fold (the race): not among its {RACE_LEADERS} best there, nor its \
+         algorithm's best (--full-cv scores every fold)"
+    );
+    (join(looks, &kept, tails, &why), units)
+}
+
+/// The grid's settings that go on after the first fold: the [`RACE_LEADERS`] best by its
+/// score, the best setting of every algorithm (each algorithm keeps a ranked row, and the
+/// ensembles their variety), and every setting scored from one fit with one of those (a staged
+/// truncation costs nothing more).
+fn survivors(grid: &[Candidate], looks: &[Outcome], sort: Metric) -> Vec<usize> {
+    let mut kept = BTreeSet::new();
+    let mut algorithms = HashSet::new();
+    for (rank, (i, _)) in by_first_fold(looks, sort).into_iter().enumerate() {
+        if algorithms.insert(grid[i].algorithm.id()) || rank < RACE_LEADERS {
+            kept.insert(i);
+        }
+    }
+    let shared: Vec<_> = kept.iter().filter_map(|&i| grid[i].staged_key()).collect();
+    for (i, look) in looks.iter().enumerate() {
+        let key = grid[i].staged_key();
+        if matches!(look, Outcome::Scored(_)) && key.is_some_and(|k| shared.contains(&k)) {
+            kept.insert(i);
+        }
+    }
+    kept.into_iter().collect()
+}
+
+/// Each first-fold look joined with the other folds' outcome of the `promoted` ones (`tails`,
+/// in their order): scored on every fold, pruned with the first fold's scores (not promoted,
+/// `why`; or its other folds not finished), or failed; a look that did not score stays as it is.
+fn join(looks: Vec<Outcome>, promoted: &[usize], tails: Vec<Outcome>, why: &str) -> Vec<Outcome> {
+    let unfinished = "after the first fold: promoted, but its other folds did not finish (time \
+                      budget or stop)";
+    let mut tails = tails.into_iter();
+    looks
+        .into_iter()
+        .enumerate()
+        .map(|(i, look)| match (look, promoted.contains(&i)) {
+            (Outcome::Scored(head), true) => match tails.next() {
+                Some(Outcome::Scored(tail)) => {
+                    Outcome::Scored(head.into_iter().chain(tail).collect())
+                }
+                Some(Outcome::OverBudget | Outcome::Interrupted) | None => {
+                    Outcome::Pruned(head, unfinished.into())
+                }
+                Some(other) => other,
+            },
+            (Outcome::Scored(head), false) => Outcome::Pruned(head, why.into()),
+            (other, _) => other,
+        })
+        .collect()
 }
 
 fn sweep_on(
@@ -169,6 +261,18 @@ fn round_size(trials: Option<usize>, other_folds: usize) -> usize {
 
 /// The candidates scored on the first fold, best third by `sort` (at least one), in order.
 fn best_third(looks: &[Outcome], sort: Metric) -> Vec<usize> {
+    let mut promoted: Vec<usize> = by_first_fold(looks, sort)
+        .into_iter()
+        .take(looks.len().div_ceil(PROMOTED_SHARE))
+        .map(|(i, _)| i)
+        .collect();
+    promoted.sort_unstable();
+    promoted
+}
+
+/// The candidates scored on the first fold with their loss by `sort`, best first (ties in
+/// candidate order).
+fn by_first_fold(looks: &[Outcome], sort: Metric) -> Vec<(usize, f64)> {
     let index = sort_index(sort);
     let mut scored: Vec<(usize, f64)> = looks
         .iter()
@@ -180,10 +284,7 @@ fn best_third(looks: &[Outcome], sort: Metric) -> Vec<usize> {
         .filter(|(_, l)| !l.is_nan())
         .collect();
     scored.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    scored.truncate(looks.len().div_ceil(PROMOTED_SHARE));
-    let mut promoted: Vec<usize> = scored.into_iter().map(|(i, _)| i).collect();
-    promoted.sort_unstable();
-    promoted
+    scored
 }
 
 fn sort_index(sort: Metric) -> usize {
@@ -243,7 +344,97 @@ fn point(ctx: &Context, entries: &[Entry], units: usize, started: Instant) -> Tr
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
+    use crate::sweep::FoldScore;
+    use crate::task::Task;
+
+    /// The default grid of the regression algorithms `ids`.
+    fn grid(ids: &[&str]) -> Vec<Candidate> {
+        let mut grid = Vec::new();
+        for algorithm in crate::algorithms::for_task(Task::Regression) {
+            let algorithm: Arc<dyn Algorithm> = Arc::from(algorithm);
+            if ids.contains(&algorithm.id()) {
+                for params in algorithm.grid() {
+                    let learner = Arc::from(algorithm.configure(&params).unwrap());
+                    let algorithm = algorithm.clone();
+                    grid.push(Candidate {
+                        algorithm,
+                        params,
+                        learner,
+                    });
+                }
+            }
+        }
+        grid
+    }
+
+    fn look(fold: usize, rmse: f64) -> Outcome {
+        let scores = vec![rmse; Task::Regression.metrics().len()];
+        Outcome::Scored(vec![FoldScore {
+            fold,
+            scores,
+            fit_seconds: 0.0,
+            predictions: vec![],
+        }])
+    }
+
+    #[test]
+    fn the_race_keeps_the_five_best_each_algorithms_best_and_what_shares_their_fits() {
+        let grid = grid(&["ridge", "rf", "gbm"]);
+        let rmse: HashMap<&str, f64> = [
+            ("ridge(alpha=0.1)", 1.0),
+            ("ridge(alpha=1)", 1.01),
+            ("ridge(alpha=10)", 1.02),
+            ("rf(max_features=1 min_samples_leaf=1 n_trees=100)", 1.03),
+            ("rf(max_features=1 min_samples_leaf=5 n_trees=100)", 1.04),
+            ("rf(max_features=0.33 min_samples_leaf=1 n_trees=100)", 3.0),
+            ("gbm(iterations=300 learning_rate=0.1 max_depth=3)", 2.0),
+            ("gbm(iterations=100 learning_rate=0.1 max_depth=3)", 2.1),
+            ("gbm(iterations=300 learning_rate=0.1 max_depth=6)", 5.0),
+            ("gbm(iterations=100 learning_rate=0.1 max_depth=6)", 5.1),
+        ]
+        .into();
+        let label = |i: usize| grid[i].label();
+        // The fourth forest fails on the first fold: a failed row, never promoted.
+        let looks: Vec<Outcome> = (0..grid.len())
+            .map(|i| match rmse.get(label(i).as_str()) {
+                Some(&r) => look(0, r),
+                None => Outcome::Failed("no".into()),
+            })
+            .collect();
+        assert_eq!(grid.len(), 3 + 4 + 4);
+        let kept = survivors(&grid, &looks, Metric::Rmse);
+        let mut names: Vec<String> = kept.iter().map(|&i| label(i)).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "gbm(iterations=100 learning_rate=0.1 max_depth=3)",
+                "gbm(iterations=300 learning_rate=0.1 max_depth=3)",
+                "rf(max_features=1 min_samples_leaf=1 n_trees=100)",
+                "rf(max_features=1 min_samples_leaf=5 n_trees=100)",
+                "ridge(alpha=0.1)",
+                "ridge(alpha=1)",
+                "ridge(alpha=10)",
+            ]
+        );
+        // The kept go on with their other folds; the rest are pruned with their first fold's
+        // scores and the reason; the failed stays failed.
+        let tails = kept.iter().map(|_| look(1, 1.0)).collect();
+        let joined = join(looks, &kept, tails, "why");
+        for (i, outcome) in joined.iter().enumerate() {
+            match outcome {
+                Outcome::Scored(f) => assert!(kept.contains(&i) && f.len() == 2),
+                Outcome::Pruned(f, why) => {
+                    assert!(!kept.contains(&i) && f.len() == 1 && why == "why")
+                }
+                Outcome::Failed(_) => assert!(!rmse.contains_key(label(i).as_str())),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn a_work_budget_sizes_the_round_so_that_its_promoted_third_is_paid_for() {

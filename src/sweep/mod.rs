@@ -35,6 +35,16 @@ impl Candidate {
     pub fn label(&self) -> String {
         format_setting(self.algorithm.id(), &self.params)
     }
+
+    /// The algorithm and the setting less its staged hyperparameter (boosting's iterations,
+    /// k-NN's k), for a staged candidate: candidates with the same key are scored from one fit.
+    pub fn staged_key(&self) -> Option<(&'static str, Params)> {
+        let key = self.algorithm.staged_param()?;
+        self.learner.stages()?;
+        let mut rest = self.params.clone();
+        rest.remove(key);
+        Some((self.algorithm.id(), rest))
+    }
 }
 
 /// Scores of one candidate on one fold's validation rows, in the order of the task's
@@ -66,8 +76,9 @@ pub enum Outcome {
     Interrupted,
     /// Not finished within the time budget.
     OverBudget,
-    /// Stopped early by the search, with the scores of the folds it was run on.
-    Pruned(Vec<FoldScore>),
+    /// Stopped early by the race or the search, with the scores of the folds it was run on and
+    /// why.
+    Pruned(Vec<FoldScore>, String),
 }
 
 /// Why a fold task produced no score.

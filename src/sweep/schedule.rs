@@ -24,18 +24,14 @@ pub(super) fn groups(
 ) -> Vec<Vec<usize>> {
     let staged = |c: usize| {
         let candidate = &candidates[c];
-        let key = candidate.algorithm.staged_param()?;
-        let stages = candidate.learner.stages()?;
-        let mut rest = candidate.params.clone();
-        rest.remove(key);
-        Some((candidate.algorithm.id(), rest, stages))
+        Some((candidate.staged_key()?, candidate.learner.stages()?))
     };
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for &c in runnable {
-        let same = staged(c).and_then(|(id, rest, _)| {
-            groups.iter().position(|g| {
-                staged(g[0]).is_some_and(|(other, other_rest, _)| other == id && other_rest == rest)
-            })
+        let same = staged(c).and_then(|(key, _)| {
+            groups
+                .iter()
+                .position(|g| staged(g[0]).is_some_and(|(other, _)| other == key))
         });
         match same {
             Some(g) => groups[g].push(c),
@@ -43,7 +39,7 @@ pub(super) fn groups(
         }
     }
     for group in &mut groups {
-        group.sort_by_key(|&c| (std::cmp::Reverse(staged(c).map_or(0, |s| s.2)), c));
+        group.sort_by_key(|&c| (std::cmp::Reverse(staged(c).map_or(0, |s| s.1)), c));
     }
     // Baselines first (a budget that runs out still ranks them), then longest first, so that
     // no core idles at the end waiting on one long fit.

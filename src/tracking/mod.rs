@@ -236,7 +236,7 @@ pub fn record(
         ];
         tags.extend(entry.error.iter().map(|e| tag("automl.error", e.clone())));
         let mut metrics = metric_values(&entry.metrics);
-        if entry.status == Status::Ok {
+        if matches!(entry.status, Status::Ok | Status::Pruned) {
             metrics.push(("fit_seconds".into(), entry.fit_seconds));
         }
         if let Some(b) = &entry.blend {
@@ -283,6 +283,7 @@ pub fn record(
         ("task".to_string(), profile.target.task.to_string()),
         ("sort".to_string(), settings.sort.to_string()),
         ("export_top".to_string(), settings.export_top.to_string()),
+        ("race".to_string(), settings.race.to_string()),
         ("candidates".to_string(), board.entries.len().to_string()),
         ("algorithms".to_string(), list(&algorithm_ids(board))),
         (

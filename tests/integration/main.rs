@@ -8,6 +8,7 @@ mod datasets;
 mod drift;
 mod golden;
 mod model;
+mod race;
 mod reference;
 mod registry;
 mod report;

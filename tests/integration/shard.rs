@@ -1,5 +1,5 @@
 //! A compare split over shards and merged: the merged leaderboard equals the one-machine one
-//! (fit times aside) for 1, 3 and 7 shards, and so does the exported model's prediction; shards
+//! scored on every fold (`--full-cv`: shards never race; fit times aside) for 1, 3 and 7 shards, and so does the exported model's prediction; shards
 //! read their index from Slurm's environment; a merge refuses a missing, duplicated, truncated
 //! or foreign shard, naming it; a shard refuses a malformed `--shard`, a search, and a folder
 //! another process is writing the same shard into.
@@ -64,7 +64,7 @@ fn the_merged_leaderboard_is_the_one_machine_leaderboard_for_any_shard_count() {
     let one = scratch_dir("one-machine");
     automl()
         .args(compare_args(&data))
-        .arg("--out")
+        .args(["--full-cv", "--out"])
         .arg(&one)
         .assert()
         .success();

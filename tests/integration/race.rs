@@ -1,0 +1,170 @@
+//! The grid's race on a table large enough for it: every setting on the first fold, the kept
+//! ones on the others, scored exactly as without the race; the pruned ones are rows with their
+//! first fold's scores and the reason; the same leaderboard at one and two threads; `--full-cv`
+//! turns it off.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use automl::algorithms::format_params;
+use automl::leaderboard::Leaderboard;
+use automl::{Compare, Metric, Status};
+
+use crate::common::{automl, read_csv, scratch_dir};
+
+/// 6,000 rows (1,200 validation rows a fold): four numbers, a category, a smooth target.
+fn table() -> PathBuf {
+    let path = scratch_dir("race").join("race.csv");
+    let mut csv = String::from("x0,x1,x2,x3,c,y\n");
+    let mut state: u64 = 7;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for _ in 0..6_000 {
+        let x: Vec<f64> = (0..4).map(|_| next()).collect();
+        let level = (next() * 4.0) as usize;
+        let y = (6.0 * x[0]).sin() * 3.0 + x[1] * x[1] * 4.0 + x[2] + level as f64 + next() * 0.3;
+        let row = format!(
+            "{:.5},{:.5},{:.5},{:.5},c{level},{y:.5}",
+            x[0], x[1], x[2], x[3]
+        );
+        writeln!(csv, "{row}").unwrap();
+    }
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+fn run(compare: &Compare, data: &Path, threads: usize) -> Leaderboard {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| compare.run_csv(data)).unwrap().leaderboard
+}
+
+fn csv_without_times(board: &Leaderboard) -> String {
+    let mut csv = Vec::new();
+    let task = board.profile.target.task;
+    automl::leaderboard::write_csv(&board.entries, task, &mut csv).unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    text.lines()
+        .map(|l| &l[..l.rfind(',').unwrap()])
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
+    let data = table();
+    let compare = Compare::new("y")
+        .include(["ridge", "dt", "gbm", "knn"])
+        .export_top(0);
+    let raced = run(&compare, &data, 2);
+    assert_eq!(
+        csv_without_times(&raced),
+        csv_without_times(&run(&compare, &data, 1))
+    );
+    let full = run(&compare.clone().race(false), &data, 2);
+    assert!(raced.settings.race && !full.settings.race);
+
+    let singles =
+        |b: &Leaderboard| -> usize { b.entries.iter().filter(|e| e.blend.is_none()).count() };
+    assert_eq!(singles(&raced), singles(&full));
+    let grid = singles(&full);
+    let mut kept = 0;
+    for entry in raced.entries.iter().filter(|e| e.blend.is_none()) {
+        let same = full
+            .entries
+            .iter()
+            .find(|f| f.model == entry.model && f.params == entry.params)
+            .unwrap();
+        let name = format!("{} {}", entry.model, format_params(&entry.params));
+        match &entry.status {
+            // Kept: the same scores on every fold as without the race.
+            Status::Ok => {
+                kept += 1;
+                // (As text: RMSLE is NaN on a target with negative values.)
+                let text = |e: &automl::leaderboard::Entry| format!("{:?}", e.metrics);
+                assert_eq!(text(entry), text(same), "{name}");
+                let scores = |e: &automl::leaderboard::Entry| -> Vec<String> {
+                    e.folds.iter().map(|f| format!("{:?}", f.scores)).collect()
+                };
+                assert_eq!(scores(entry), scores(same), "{name}");
+            }
+            // Pruned: the first fold's scores, and why.
+            Status::Pruned => {
+                assert_eq!(entry.folds.len(), 1, "{name}");
+                let first = |e: &automl::leaderboard::Entry| format!("{:?}", e.folds[0].scores);
+                assert_eq!(first(entry), first(same), "{name}");
+                let why = entry.error.as_deref().unwrap_or_default();
+                assert!(
+                    why.starts_with("after the first fold (the race)"),
+                    "{name}: {why}"
+                );
+            }
+            other => panic!("{name}: {other}"),
+        }
+    }
+    assert!(kept > 4 && kept < grid, "{kept} of {grid} kept");
+    // Every algorithm keeps a row scored on every fold, the best of it on the first fold.
+    for id in ["ridge", "dt", "gbm", "knn"] {
+        let ok = |b: &Leaderboard| {
+            b.entries
+                .iter()
+                .any(|e| e.model == id && e.status == Status::Ok)
+        };
+        assert!(ok(&raced), "{id}");
+    }
+    // The race's candidate-folds: the grid on the first fold, the kept on the other four.
+    assert_eq!(raced.trace[0].units, grid + kept * 4);
+    assert_eq!(full.trace[0].units, grid * 5);
+    // The best single setting is the same here, raced or not.
+    let best = |b: &Leaderboard| {
+        let e = b.entries.iter().find(|e| e.blend.is_none()).unwrap();
+        (
+            e.model.clone(),
+            e.params.clone(),
+            e.metric(Metric::Rmse).unwrap().mean,
+        )
+    };
+    assert_eq!(best(&raced), best(&full));
+}
+
+#[test]
+fn full_cv_scores_every_setting_on_every_fold() {
+    let data = table();
+    let out = scratch_dir("race-cli");
+    for (flags, name) in [(&[][..], "raced"), (&["--full-cv"][..], "full")] {
+        let printed = automl()
+            .args([
+                "compare",
+                "--target",
+                "y",
+                "--include",
+                "ridge,dt",
+                "--no-track",
+                "--out",
+            ])
+            .arg(out.join(name))
+            .args(flags)
+            .arg(&data)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let printed = String::from_utf8(printed).unwrap();
+        let rows = read_csv(&out.join(name).join("leaderboard.csv"));
+        let status = rows[0].iter().position(|h| h == "status").unwrap();
+        let pruned = rows[1..].iter().filter(|r| r[status] == "pruned").count();
+        if flags.is_empty() {
+            assert!(pruned > 0, "{printed}");
+            assert!(printed.contains("pruned after 1 of 5 folds"), "{printed}");
+        } else {
+            assert_eq!(pruned, 0, "{printed}");
+        }
+    }
+}
