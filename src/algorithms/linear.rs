@@ -4,8 +4,9 @@
 
 use linfa::prelude::Fit;
 use linfa::DatasetBase;
-use linfa_linalg::cholesky::SolveCInplace;
+use linfa_linalg::cholesky::{CholeskyInplace, SolveCInplace};
 use linfa_linalg::qr::QRInto;
+use linfa_linalg::triangular::{SolveTriangularInplace, UPLO};
 use linfa_linear::LinearRegression;
 use ndarray::{concatenate, s, Array1, Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
 use serde::{Deserialize, Serialize};
@@ -96,21 +97,44 @@ impl Algorithm for Ridge {
 impl Learner for RidgeFit {
     /// Minimises scikit-learn's objective ||y - Xw - b||^2 + alpha ||w||^2 with an unpenalised
     /// intercept, exactly: on centred data it is least squares on X stacked over sqrt(alpha) I
-    /// and y stacked over zeros, solved by the same QR as OLS.
+    /// and y stacked over zeros, solved by the same QR as OLS, or (alpha > 0) by Cholesky as
+    /// scikit-learn's `cholesky` solver does, through whichever of the n x n dual and the p x p
+    /// normal equations is smaller: QR on the (n + p) x p stack took 30 s a fold on 50 x 3,000
+    /// and 3.6 s on 16,000 x 500 (Cholesky: 0.2 s).
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
         let (centering, centred_x, centred_y, y_mean) = centre(x, y)?;
         let (n, p) = x.dim();
-        if p > n && self.alpha > 0.0 {
-            // Wider than tall: the same minimum through the n x n dual, w = X'(XX' + alpha I)^-1 y
-            // by Cholesky, instead of QR on the (n + p) x p stack (50 x 3,000: 30 s a fold).
-            let mut gram = centred_x.dot(&centred_x.t());
-            gram.diag_mut().mapv_inplace(|d| d + self.alpha);
-            let dual = gram
-                .solvec_into(centred_y.insert_axis(Axis(1)))
-                .map_err(|e| FitError::backend("the ridge dual's Cholesky solve", e))?;
+        let column = |v: Array1<f64>| v.insert_axis(Axis(1));
+        let solved = match (self.alpha > 0.0, p > n) {
+            (false, _) => None,
+            // Wider than tall: w = X'(XX' + alpha I)^-1 y.
+            (true, true) => {
+                let mut gram = centred_x.dot(&centred_x.t());
+                gram.diag_mut().mapv_inplace(|d| d + self.alpha);
+                let dual = gram
+                    .solvec_into(column(centred_y.clone()))
+                    .map_err(|e| FitError::backend("the ridge dual's Cholesky solve", e))?;
+                Some(centred_x.t().dot(&dual.column(0)))
+            }
+            // Taller than wide: (X'X + alpha I) w = X'y, unless nearly singular.
+            (true, false) => {
+                let mut gram = centred_x.t().dot(&centred_x);
+                gram.diag_mut().mapv_inplace(|d| d + self.alpha);
+                trusted_cholesky(gram)
+                    .map(|l| {
+                        let b = column(centred_x.t().dot(&centred_y));
+                        let z = l.solve_triangular_into(b, UPLO::Lower)?;
+                        l.t().solve_triangular_into(z, UPLO::Upper)
+                    })
+                    .transpose()
+                    .map_err(|e| FitError::backend("the ridge Cholesky solve", e))?
+                    .map(|w| w.column(0).to_owned())
+            }
+        };
+        if let Some(weights) = solved {
             return Ok(FittedModel::Linear(Linear {
                 centering: Some(centering),
-                weights: centred_x.t().dot(&dual.column(0)),
+                weights,
                 intercept: y_mean,
             }));
         }
@@ -240,7 +264,9 @@ fn centre(
 /// The same elastic-net problem on p rows instead of n. With [X | y] = Q [R | c; 0 | d] (thin QR),
 /// ||y - Xw||^2 = ||c - Rw||^2 + d^2, so 1/(2n)||y - Xw||^2 + alpha P(w) is p/n times
 /// 1/(2p)||c - Rw||^2 + (alpha n/p) P(w) plus a constant: same minimiser. Coordinate descent
-/// then costs p^2 rather than n p per pass, after one QR as costly as least squares.
+/// then costs p^2 rather than n p per pass. [R | c] is the transposed Cholesky factor of
+/// [X | y]'[X | y] (the same R up to signs, at a fraction of QR's cost: 16,000 x 500 in 0.2 s
+/// against 3.6 s), or QR's when that Gram matrix is nearly singular.
 fn compress(
     x: Array2<f64>,
     y: Array1<f64>,
@@ -252,13 +278,31 @@ fn compress(
     }
     let stacked = concatenate(Axis(1), &[x.view(), y.view().insert_axis(Axis(1))])
         .map_err(|e| FitError::Shape(e.to_string()))?;
-    let r = stacked
-        .qr_into()
-        .map_err(|e| FitError::backend("QR", e))?
-        .into_r();
+    let r = match trusted_cholesky(stacked.t().dot(&stacked)) {
+        Some(l) => l.reversed_axes(),
+        None => stacked
+            .qr_into()
+            .map_err(|e| FitError::backend("QR", e))?
+            .into_r(),
+    };
     let design = r.slice(s![..p, ..p]).to_owned();
     let targets = r.slice(s![..p, p]).to_owned();
     Ok((design, targets, alpha * n as f64 / p as f64))
+}
+
+/// The Cholesky factor L of `gram` (L L' = gram) when every pivot keeps at least 1e-8 of its
+/// diagonal entry: no column is nearly a combination of the ones before it, so working on the
+/// Gram matrix (which squares the condition number) costs at most half the digits. `None`
+/// otherwise (collinear or constant columns, an exact fit): the caller solves by QR.
+fn trusted_cholesky(gram: Array2<f64>) -> Option<Array2<f64>> {
+    let diagonal = gram.diag().to_owned();
+    let l = gram.cholesky_into().ok()?;
+    let kept = l
+        .diag()
+        .iter()
+        .zip(&diagonal)
+        .all(|(p, d)| p * p >= 1e-8 * d);
+    kept.then_some(l)
 }
 
 /// A linear model: `(x - means) . weights + intercept`.
