@@ -24,8 +24,11 @@ pub(super) struct SplitFinder<'a> {
     growth: &'a Growth,
     grad: &'a [f64],
     hess: &'a [f64],
-    /// One feature's non-empty bins, ascending.
-    entries: Vec<(u8, Sums)>,
+    /// One feature's non-empty bins, ascending, and their sums (two vectors: a vector of
+    /// `(u8, Sums)` pairs made every push a misaligned copy through the stack, 9% of a boosting
+    /// fit's CPU time on 40 rows x 3,000 columns).
+    entry_bins: Vec<u8>,
+    entry_sums: Vec<Sums>,
     /// A small node's sums per bin (all zero between uses) and the bins it has.
     scratch: Vec<Sums>,
     touched: Vec<u8>,
@@ -43,7 +46,8 @@ impl<'a> SplitFinder<'a> {
             growth,
             grad,
             hess,
-            entries: Vec::with_capacity(MAX_BINS),
+            entry_bins: Vec::with_capacity(MAX_BINS),
+            entry_sums: Vec::with_capacity(MAX_BINS),
             scratch: vec![Sums::default(); MAX_BINS],
             touched: Vec::with_capacity(MAX_BINS),
         }
@@ -99,16 +103,16 @@ impl<'a> SplitFinder<'a> {
         histogram: Option<&Histogram>,
         rows: &[u32],
     ) {
-        self.entries.clear();
+        self.entry_bins.clear();
+        self.entry_sums.clear();
         if let Some(histogram) = histogram {
             let block = histogram.block(k, self.bins.bins(feature));
-            self.entries.extend(
-                block
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.n > 0)
-                    .map(|(b, s)| (b as u8, *s)),
-            );
+            for (b, sums) in block.iter().enumerate() {
+                if sums.n > 0 {
+                    self.entry_bins.push(b as u8);
+                    self.entry_sums.push(*sums);
+                }
+            }
             return;
         }
         let codes = self.bins.column(feature);
@@ -122,8 +126,9 @@ impl<'a> SplitFinder<'a> {
         }
         self.touched.sort_unstable();
         for &bin in &self.touched {
-            let sums = std::mem::take(&mut self.scratch[bin as usize]);
-            self.entries.push((bin, sums));
+            self.entry_bins.push(bin);
+            self.entry_sums.push(self.scratch[bin as usize]);
+            self.scratch[bin as usize] = Sums::default();
         }
         self.touched.clear();
     }
@@ -140,7 +145,8 @@ impl<'a> SplitFinder<'a> {
     fn best_split(&self, total: Sums) -> Option<(u8, Sums)> {
         let mut left = Sums::default();
         let mut best: Option<(f64, u8, Sums)> = None;
-        for &(bin, sums) in &self.entries[..self.entries.len().saturating_sub(1)] {
+        let last = self.entry_bins.len().saturating_sub(1);
+        for (&bin, &sums) in self.entry_bins[..last].iter().zip(&self.entry_sums) {
             left.merge(sums);
             let right = total.minus(left);
             if right.n < self.growth.min_samples_leaf {
