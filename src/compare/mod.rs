@@ -233,11 +233,12 @@ impl Compare {
     }
 
     /// Whether the grid races (the default) when the first fold has at least
-    /// [`search::RACE_MIN_ROWS`] validation rows: every setting is scored on the first fold, and
-    /// only the five best, the best setting of each algorithm within 25% of the best and the
-    /// settings sharing their staged fits go on to the other folds; the others are ranked below as `pruned`, with their
-    /// first fold's scores and the reason. Off, every setting is scored on every fold
-    /// (`--full-cv`). Shards always score the whole grid: they never wait for each other.
+    /// [`search::RACE_MIN_ROWS`] validation rows: every setting is scored on the first fold; of
+    /// those within 25% of the best's score there, the five best and the best setting of each
+    /// algorithm go on to the other folds, with the settings sharing their staged fits; the
+    /// others are ranked below as `pruned`, with their first fold's scores and the reason. Off,
+    /// every setting is scored on every fold (`--full-cv`). Shards always score the whole grid:
+    /// they never wait for each other.
     pub fn race(mut self, on: bool) -> Compare {
         self.race = on;
         self

@@ -211,6 +211,7 @@ impl Report {
             candidates => self.entries.len(), scored, folds => self.settings.folds,
             seed => self.settings.seed, shuffle => self.settings.shuffle,
             export_top => self.settings.export_top, sort => sort.to_string(),
+            race => self.settings.race,
             warnings => profile.warnings.iter().cloned().chain(mape.clone()).collect::<Vec<_>>(),
             baseline,
             columns_profile => Value::from_serialize(&columns_profile),
