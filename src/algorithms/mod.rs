@@ -63,6 +63,12 @@ pub trait Algorithm: Send + Sync {
     fn staged_param(&self) -> Option<&'static str> {
         None
     }
+    /// A cheaper setting that stands for `params` in the race's first-fold look, if any (a
+    /// forest with a quarter of its trees): a setting the race keeps is then scored on every
+    /// fold as it is, one it prunes is a row of its look.
+    fn look(&self, _params: &Params) -> Option<Params> {
+        None
+    }
     /// Whether it is a baseline any useful model must beat.
     fn is_baseline(&self) -> bool {
         false

@@ -92,13 +92,14 @@ pub fn run(
         .map(|c| sample::key(c.algorithm.id(), &c.params))
         .collect();
     // The grid's outcomes: raced or swept here, or given (merged from shards that swept it).
-    let (outcomes, grid_units) = match scored {
-        None if ctx.race => race(ctx, &grid),
-        None => (
-            sweep_on(ctx, &all, &grid, ctx.progress),
-            grid.len() * all.len(),
-        ),
-        Some(outcomes) => (outcomes, grid.len() * all.len()),
+    let units = grid.len() * all.len();
+    let (grid, outcomes, grid_units) = match scored {
+        None if ctx.race => race(ctx, grid),
+        None => {
+            let outcomes = sweep_on(ctx, &all, &grid, ctx.progress);
+            (grid, outcomes, units)
+        }
+        Some(outcomes) => (grid, outcomes, units),
     };
     let mut entries = to_entries(ctx, grid, outcomes);
     tidy(&mut entries);
@@ -147,11 +148,13 @@ pub fn run(
     Searched { entries, trace }
 }
 
-/// The grid's race: every setting on the first fold, then only the [`survivors`] on the other
-/// folds; the rest are pruned with their first fold's scores. Returns the outcomes in grid order
-/// and the candidate-folds scored. The progress counts the first fold as a fifth (or so) of a
-/// full sweep, and the other folds' share shrinks to what the race kept.
-fn race(ctx: &Context, grid: &[Candidate]) -> (Vec<Outcome>, usize) {
+/// The grid's race: every setting on the first fold (a forest with a quarter of its trees: its
+/// look), then only the [`survivors`] on the other folds (on every fold, a setting that looked
+/// through a cheaper one); the rest are pruned with their first fold's scores, rows of their
+/// looks. Returns the candidates and their outcomes in grid order and the candidate-folds
+/// scored. The progress counts the first fold as a fifth (or so) of a full sweep, and the other
+/// folds' share shrinks to what the race kept.
+fn race(ctx: &Context, grid: Vec<Candidate>) -> (Vec<Candidate>, Vec<Outcome>, usize) {
     let all: Vec<usize> = (0..ctx.folds.len()).collect();
     let (first, rest) = all.split_at(1);
     let first_total = AtomicUsize::new(0);
@@ -162,9 +165,17 @@ fn race(ctx: &Context, grid: &[Candidate]) -> (Vec<Outcome>, usize) {
             total: p.total * all.len(),
         })
     };
-    let looks = sweep_on(ctx, first, grid, &looking);
-    let kept = survivors(grid, &looks, ctx.sort);
+    let lookers: Vec<Candidate> = grid.iter().map(|c| c.look().unwrap_or(c.clone())).collect();
+    let looks = sweep_on(ctx, first, &lookers, &looking);
+    let kept = survivors(&lookers, &looks, ctx.sort);
     let chosen: Vec<Candidate> = kept.iter().map(|&i| grid[i].clone()).collect();
+    let on: Vec<Vec<usize>> = kept
+        .iter()
+        .map(|&i| match lookers[i].params == grid[i].params {
+            true => rest.to_vec(),
+            false => all.clone(),
+        })
+        .collect();
     let looked = first_total.load(Ordering::Relaxed);
     let going_on = |p: Progress| {
         (ctx.progress)(Progress {
@@ -172,14 +183,28 @@ fn race(ctx: &Context, grid: &[Candidate]) -> (Vec<Outcome>, usize) {
             total: looked + p.total,
         })
     };
-    let tails = sweep_on(ctx, rest, &chosen, &going_on);
-    let units = grid.len() + chosen.len() * rest.len();
+    let setup = (
+        ctx.encoding,
+        ctx.seed,
+        ctx.control,
+        &going_on as &(dyn Fn(Progress) + Sync),
+    );
+    let tails = sweep::run_each(ctx.table, ctx.folds, &on, &chosen, setup);
+    let units = grid.len() + on.iter().map(Vec::len).sum::<usize>();
     let why = format!(
         "after the first fold (the race): more than {}% behind the best there, or not among the \
          {RACE_LEADERS} best nor its algorithm's best (--full-cv scores every fold)",
         RACE_MARGIN * 100.0
     );
-    (join(looks, &kept, tails, &why), units)
+    let outcomes = join(looks, &kept, tails, &why);
+    // A kept setting is itself; a pruned one, the look it was scored as.
+    let candidates = (grid.into_iter().zip(lookers).zip(&outcomes))
+        .map(|((c, look), o)| match o {
+            Outcome::Pruned(..) => look,
+            _ => c,
+        })
+        .collect();
+    (candidates, outcomes, units)
 }
 
 /// The grid's settings that go on after the first fold: of those within [`RACE_MARGIN`] of the
@@ -210,7 +235,7 @@ fn survivors(grid: &[Candidate], looks: &[Outcome], sort: Metric) -> Vec<usize> 
 }
 
 /// Each first-fold look joined with the other folds' outcome of the `promoted` ones (`tails`,
-/// in their order): scored on every fold, pruned with the first fold's scores (not promoted,
+/// in their order; a tail from the first fold on replaces its look): scored on every fold, pruned with the first fold's scores (not promoted,
 /// `why`; or its other folds not finished), or failed; a look that did not score stays as it is.
 fn join(looks: Vec<Outcome>, promoted: &[usize], tails: Vec<Outcome>, why: &str) -> Vec<Outcome> {
     let unfinished = "after the first fold: promoted, but its other folds did not finish (time \
@@ -221,6 +246,12 @@ fn join(looks: Vec<Outcome>, promoted: &[usize], tails: Vec<Outcome>, why: &str)
         .enumerate()
         .map(|(i, look)| match (look, promoted.contains(&i)) {
             (Outcome::Scored(head), true) => match tails.next() {
+                // Scored on every fold after a cheaper look: the look gives way.
+                Some(Outcome::Scored(tail))
+                    if tail.first().map(|f| f.fold) == Some(head[0].fold) =>
+                {
+                    Outcome::Scored(tail)
+                }
                 Some(Outcome::Scored(tail)) => {
                     Outcome::Scored(head.into_iter().chain(tail).collect())
                 }
@@ -445,6 +476,29 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_tail_from_the_first_fold_replaces_the_look() {
+        let scored = |folds: &[(usize, f64)]| {
+            let scores = |r: f64| vec![r; Task::Regression.metrics().len()];
+            let f = folds.iter().map(|&(fold, r)| FoldScore {
+                fold,
+                scores: scores(r),
+                fit_seconds: 0.0,
+                predictions: vec![],
+            });
+            Outcome::Scored(f.collect())
+        };
+        let looks = vec![scored(&[(0, 2.0)]), scored(&[(0, 1.0)])];
+        let tails = vec![scored(&[(0, 1.5), (1, 1.6)]), scored(&[(1, 1.1)])];
+        let joined = join(looks, &[0, 1], tails, "why");
+        let folds = |o: &Outcome| match o {
+            Outcome::Scored(f) => f.iter().map(|f| (f.fold, f.scores[0])).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(folds(&joined[0]), [(0, 1.5), (1, 1.6)]);
+        assert_eq!(folds(&joined[1]), [(0, 1.0), (1, 1.1)]);
     }
 
     #[test]

@@ -36,6 +36,18 @@ impl Candidate {
         format_setting(self.algorithm.id(), &self.params)
     }
 
+    /// The cheaper candidate that stands for this one in the race's first-fold look, if its
+    /// algorithm has one ([`Algorithm::look`]).
+    pub fn look(&self) -> Option<Candidate> {
+        let params = self.algorithm.look(&self.params)?;
+        let learner = self.algorithm.configure(&params).ok()?;
+        Some(Candidate {
+            algorithm: self.algorithm.clone(),
+            params,
+            learner: Arc::from(learner),
+        })
+    }
+
     /// The algorithm and the setting less its staged hyperparameter (boosting's iterations,
     /// k-NN's k), for a staged candidate: candidates with the same key are scored from one fit.
     pub fn staged_key(&self) -> Option<(&'static str, Params)> {
@@ -123,12 +135,29 @@ pub fn run(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Vec<Outcome> {
     let setup = (encoding, seed, control, progress);
-    let results = execute(table, folds, on, candidates, setup, None);
+    let each = vec![on.to_vec(); candidates.len()];
+    run_each(table, folds, &each, candidates, setup)
+}
+
+/// [`run`] with folds of its own for each candidate (`on[c]`, in fold order): the race's second
+/// round, where a setting kept after a cheaper look is scored on every fold and the others on
+/// the folds after the first.
+pub fn run_each(
+    table: &Table,
+    folds: &[Fold],
+    on: &[Vec<usize>],
+    candidates: &[Candidate],
+    setup: (&EncodingOptions, u64, &Control, &(dyn Fn(Progress) + Sync)),
+) -> Vec<Outcome> {
+    let union: Vec<usize> = (0..folds.len())
+        .filter(|f| on.iter().any(|o| o.contains(f)))
+        .collect();
+    let results = execute(table, folds, &union, candidates, setup, Some(on), None);
     let mut per_candidate: Vec<Vec<FoldResult>> = vec![Vec::new(); candidates.len()];
     for (c, _, result) in results {
         per_candidate[c].push(result);
     }
-    assemble(table, folds, on, candidates, per_candidate)
+    outcomes(table, folds, on, candidates, per_candidate)
 }
 
 /// Runs `share` of the (candidate x fold) tasks on every fold: the tasks are dealt to the
@@ -142,7 +171,7 @@ pub fn run_share(
     share: Share,
 ) -> Vec<(usize, usize, FoldResult)> {
     let all: Vec<usize> = (0..folds.len()).collect();
-    execute(table, folds, &all, candidates, setup, Some(share))
+    execute(table, folds, &all, candidates, setup, None, Some(share))
 }
 
 /// Every candidate's outcome from its results on the folds `on`, in fold order (a candidate
@@ -154,13 +183,25 @@ pub fn assemble(
     candidates: &[Candidate],
     results: Vec<Vec<FoldResult>>,
 ) -> Vec<Outcome> {
-    results
-        .into_iter()
-        .zip(candidates)
-        .map(|(fold_results, c)| match skip_reason(table, folds, c) {
-            Some(reason) => Outcome::Skipped(reason),
-            None => outcome(on, fold_results),
-        })
+    let each = vec![on.to_vec(); candidates.len()];
+    outcomes(table, folds, &each, candidates, results)
+}
+
+/// [`assemble`] with each candidate's own folds.
+fn outcomes(
+    table: &Table,
+    folds: &[Fold],
+    on: &[Vec<usize>],
+    candidates: &[Candidate],
+    results: Vec<Vec<FoldResult>>,
+) -> Vec<Outcome> {
+    (results.into_iter().zip(candidates).zip(on))
+        .map(
+            |((fold_results, c), on)| match skip_reason(table, folds, c) {
+                Some(reason) => Outcome::Skipped(reason),
+                None => outcome(on, fold_results),
+            },
+        )
         .collect()
 }
 
@@ -173,8 +214,9 @@ pub fn skip_reason(table: &Table, folds: &[Fold], candidate: &Candidate) -> Opti
         .skip_reason(max_train, table.features.len())
 }
 
-/// Runs the tasks (of `share`, or all) and returns (candidate, fold, result) for each
-/// candidate of each task run, in task order.
+/// Runs the tasks on folds `on` (of each candidate's own folds `each[c]` when given; of `share`,
+/// or all) and returns (candidate, fold, result) for each candidate of each task run, candidate
+/// after candidate.
 fn execute(
     table: &Table,
     folds: &[Fold],
@@ -186,6 +228,7 @@ fn execute(
         &Control,
         &(dyn Fn(Progress) + Sync),
     ),
+    each: Option<&[Vec<usize>]>,
     share: Option<Share>,
 ) -> Vec<(usize, usize, FoldResult)> {
     let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
@@ -207,6 +250,10 @@ fn execute(
     // Every fold's train and validation matrices, unscaled and standardised.
     let all_folds_bytes = table.rows() * cols * 8 * on.len() * 2;
     let mut tasks = schedule::tasks(on, groups.len(), all_folds_bytes, budgeted);
+    if let Some(each) = each {
+        // A staged group's members share their folds (the race keeps or prunes them together).
+        tasks.retain(|&(f, g)| each[groups[g][0]].contains(&f));
+    }
     if let Some(share) = share {
         let cost =
             |&(_, g): &(usize, usize)| candidates[groups[g][0]].learner.cost(max_train, cols);
@@ -352,217 +399,4 @@ fn outcome(on: &[usize], fold_results: Vec<Result<FoldScore, TaskError>>) -> Out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::algorithms::{FitError, FitResult, FittedModel, ParamError};
-    use crate::folds::kfold;
-    use crate::io::column::Values;
-    use crate::table::Feature;
-    use crate::task::Kind;
-    use ndarray::{ArrayView1, ArrayView2};
-    use std::time::{Duration, Instant};
-
-    /// Fails in the way its name says.
-    #[derive(Clone, Copy)]
-    struct Faulty(&'static str);
-
-    impl Algorithm for Faulty {
-        fn id(&self) -> &'static str {
-            self.0
-        }
-        fn name(&self) -> &'static str {
-            self.0
-        }
-        fn backend(&self) -> &'static str {
-            "test"
-        }
-        fn grid(&self) -> Vec<Params> {
-            vec![Params::new()]
-        }
-        fn skip_reason(&self, rows: usize, _: usize) -> Option<String> {
-            (self.0 == "huge").then(|| format!("{rows} rows"))
-        }
-        fn configure(&self, _: &Params) -> Result<Box<dyn Learner>, ParamError> {
-            Ok(Box::new(*self))
-        }
-    }
-
-    impl Learner for Faulty {
-        fn fit(&self, _: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
-            match self.0 {
-                "slow" => {
-                    std::thread::sleep(Duration::from_secs(3));
-                    Ok(FittedModel::Constant(0.0))
-                }
-                "panics" => panic!("boom"),
-                "errors" => Err(FitError::backend("the solver", "no convergence")),
-                "nan" => Ok(FittedModel::Constant(f64::NAN)),
-                _ => Ok(FittedModel::Constant(y.mean().unwrap())),
-            }
-        }
-    }
-
-    fn line_table() -> Table {
-        Table {
-            features: vec![Feature {
-                name: "x".into(),
-                kind: Kind::Numeric,
-                values: Values::Numeric((0..20).map(f64::from).collect()),
-            }],
-            target: (0..20).map(|v| f64::from(v) * 2.0).collect(),
-            classes: Vec::new(),
-        }
-    }
-
-    fn candidates(ids: &[&'static str]) -> Vec<Candidate> {
-        ids.iter()
-            .map(|&id| Candidate {
-                algorithm: Arc::new(Faulty(id)),
-                params: Params::new(),
-                learner: Arc::new(Faulty(id)),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_slow_candidate_times_out_and_a_stopped_sweep_is_interrupted() {
-        let table = line_table();
-        let folds = kfold(20, 4, Some(1)).unwrap();
-        let control = Control {
-            max_fit: Some(Duration::from_millis(100)),
-            ..Control::default()
-        };
-        let started = Instant::now();
-        let outcomes = run(
-            &table,
-            &folds,
-            &[0, 1, 2, 3],
-            &candidates(&["slow", "ok"]),
-            &EncodingOptions::default(),
-            1,
-            &control,
-            &|_| {},
-        );
-        // Four folds of a 3 s fit, abandoned after 0.1 s each at most.
-        assert!(started.elapsed() < Duration::from_secs(2));
-        assert!(
-            matches!(&outcomes[0], Outcome::TimedOut(e) if e.contains("limit of 0.1 s (`max_fit_seconds`)")),
-            "{:?}",
-            outcomes[0]
-        );
-        assert!(matches!(outcomes[1], Outcome::Scored(_)));
-
-        let stop = Arc::new(AtomicBool::new(true));
-        let control = Control {
-            stop: Some(stop),
-            ..Control::default()
-        };
-        let outcomes = run(
-            &table,
-            &folds,
-            &[0, 1, 2, 3],
-            &candidates(&["ok", "huge"]),
-            &EncodingOptions::default(),
-            1,
-            &control,
-            &|_| {},
-        );
-        assert_eq!(outcomes[0], Outcome::Interrupted);
-        assert!(matches!(outcomes[1], Outcome::Skipped(_)));
-
-        // Past the deadline nothing starts: the candidates are over budget.
-        let control = Control {
-            deadline: Some(Instant::now()),
-            ..Control::default()
-        };
-        let outcomes = run(
-            &table,
-            &folds,
-            &[0, 1, 2, 3],
-            &candidates(&["ok"]),
-            &EncodingOptions::default(),
-            1,
-            &control,
-            &|_| {},
-        );
-        assert_eq!(outcomes[0], Outcome::OverBudget);
-    }
-
-    #[test]
-    fn a_fold_scored_alone_scores_as_in_a_full_run() {
-        let table = line_table();
-        let folds = kfold(20, 4, Some(1)).unwrap();
-        let candidates = candidates(&["ok"]);
-        let sweep = |on: &[usize]| {
-            let outcomes = run(
-                &table,
-                &folds,
-                on,
-                &candidates,
-                &EncodingOptions::default(),
-                1,
-                &Control::default(),
-                &|_| {},
-            );
-            match outcomes.into_iter().next() {
-                Some(Outcome::Scored(s)) => s,
-                other => panic!("{other:?}"),
-            }
-        };
-        let all = sweep(&[0, 1, 2, 3]);
-        let mut parts = sweep(&[0]);
-        parts.extend(sweep(&[1, 2, 3]));
-        for (a, b) in all.iter().zip(&parts) {
-            assert_eq!(
-                (a.fold, &a.scores, &a.predictions),
-                (b.fold, &b.scores, &b.predictions)
-            );
-        }
-    }
-
-    #[test]
-    fn a_failing_candidate_is_an_outcome_not_a_crash() {
-        let table = line_table();
-        let folds = kfold(20, 4, Some(1)).unwrap();
-        let candidates = candidates(&["ok", "panics", "errors", "nan", "huge"]);
-        let calls = AtomicUsize::new(0);
-        let outcomes = run(
-            &table,
-            &folds,
-            &[0, 1, 2, 3],
-            &candidates,
-            &EncodingOptions::default(),
-            1,
-            &Control::default(),
-            &|p| {
-                calls.fetch_add(1, Ordering::Relaxed);
-                assert!(p.done <= p.total && p.total == 16);
-            },
-        );
-        assert_eq!(calls.into_inner(), 16);
-        assert!(matches!(&outcomes[0], Outcome::Scored(f) if f.len() == 4));
-        // Each fold's predictions are its training mean, for each of its validation rows.
-        let Outcome::Scored(scored) = &outcomes[0] else {
-            unreachable!()
-        };
-        for (f, (fold, score)) in folds.iter().zip(scored).enumerate() {
-            let mean =
-                fold.train.iter().map(|&r| table.target[r]).sum::<f64>() / fold.train.len() as f64;
-            assert_eq!(score.fold, f);
-            assert_eq!(score.predictions, vec![mean as f32; fold.valid.len()]);
-        }
-        assert_eq!(
-            outcomes[1],
-            Outcome::Failed("fold 1: panicked: boom".into())
-        );
-        assert_eq!(
-            outcomes[2],
-            Outcome::Failed("fold 1: the solver failed: no convergence".into())
-        );
-        assert_eq!(
-            outcomes[3],
-            Outcome::Failed("fold 1: the model predicted a non-finite value (NaN)".into())
-        );
-        assert_eq!(outcomes[4], Outcome::Skipped("15 rows".into()));
-    }
-}
+mod tests;

@@ -61,7 +61,7 @@ fn csv_without_times(board: &Leaderboard) -> String {
 fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
     let data = table();
     let compare = Compare::new("y")
-        .include(["ridge", "dt", "gbm", "knn"])
+        .include(["ridge", "dt", "gbm", "knn", "rf"])
         .export_top(0);
     let raced = run(&compare, &data, 2);
     assert_eq!(
@@ -75,12 +75,16 @@ fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
         |b: &Leaderboard| -> usize { b.entries.iter().filter(|e| e.blend.is_none()).count() };
     assert_eq!(singles(&raced), singles(&full));
     let grid = singles(&full);
-    let mut kept = 0;
+    let (mut kept, mut looks) = (0, 0);
     for entry in raced.entries.iter().filter(|e| e.blend.is_none()) {
+        let mut params = entry.params.clone();
+        if entry.model == "rf" {
+            params.insert("n_trees".into(), automl::algorithms::Param::Int(100));
+        }
         let same = full
             .entries
             .iter()
-            .find(|f| f.model == entry.model && f.params == entry.params)
+            .find(|f| f.model == entry.model && f.params == params)
             .unwrap();
         let name = format!("{} {}", entry.model, format_params(&entry.params));
         match &entry.status {
@@ -94,6 +98,12 @@ fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
                     e.folds.iter().map(|f| format!("{:?}", f.scores)).collect()
                 };
                 assert_eq!(scores(entry), scores(same), "{name}");
+            }
+            // A forest pruned after its look: a row of the look, a quarter of the trees.
+            Status::Pruned if entry.model == "rf" => {
+                assert_eq!(entry.folds.len(), 1, "{name}");
+                assert!(name.contains("n_trees=25"), "{name}");
+                looks += 1;
             }
             // Pruned: the first fold's scores, and why.
             Status::Pruned => {
@@ -115,6 +125,7 @@ fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
     let singles: Vec<_> = full.entries.iter().filter(|e| e.blend.is_none()).collect();
     let leader = singles.iter().map(|e| first(e)).fold(f64::MAX, f64::min);
     let mut algorithms = 0;
+    // (Not the forest: it was judged by its 25-tree look.)
     for id in ["ridge", "dt", "gbm", "knn"] {
         let best = singles
             .iter()
@@ -132,8 +143,14 @@ fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
         algorithms >= 2 && kept < grid,
         "{kept} of {grid} kept, of {algorithms} algorithms"
     );
-    // The race's candidate-folds: the grid on the first fold, the kept on the other four.
-    assert_eq!(raced.trace[0].units, grid + kept * 4);
+    // The race's candidate-folds: the grid on the first fold, the kept on the other four (a
+    // kept forest on all five: its look had a quarter of its trees).
+    assert!(looks >= 2, "{looks} forest looks pruned");
+    let forests = raced
+        .entries
+        .iter()
+        .filter(|e| e.model == "rf" && e.status == Status::Ok);
+    assert_eq!(raced.trace[0].units, grid + kept * 4 + forests.count());
     assert_eq!(full.trace[0].units, grid * 5);
     // The best single setting is the same here, raced or not.
     let best = |b: &Leaderboard| {

@@ -24,7 +24,7 @@ mod split;
 
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::params::{float_where, floats, grid, int, ints, optional_int, texts, Range};
+use super::params::{float_where, floats, grid, int, ints, optional_int, texts, Param, Range};
 use super::{row_limit, Algorithm, FitResult, FittedModel, Learner, ParamError, Params};
 use boosting::fit_boosting;
 use forest::fit_forest;
@@ -33,6 +33,8 @@ pub use predict::Ensemble;
 
 /// Trees in each forest.
 const FOREST_TREES: i64 = 100;
+/// Trees of a forest's look in the race (see [`Algorithm::look`]).
+const FOREST_LOOK_TREES: i64 = 25;
 /// Forests of fully grown trees cost (and hold) about a leaf per training row per tree: above
 /// this many training rows they are skipped (gradient boosting's depth-limited trees are not).
 pub const FOREST_MAX_ROWS: usize = 50_000;
@@ -196,6 +198,14 @@ impl Algorithm for Forest {
             ("max_features", floats(&[1.0, fewer])),
             ("min_samples_leaf", ints(&[1, 5])),
         ])
+    }
+    fn look(&self, params: &Params) -> Option<Params> {
+        let trees = int(params, "n_trees").ok()?;
+        (trees > FOREST_LOOK_TREES as usize).then(|| {
+            let mut look = params.clone();
+            look.insert("n_trees".into(), Param::Int(FOREST_LOOK_TREES));
+            look
+        })
     }
     fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
         row_limit(
