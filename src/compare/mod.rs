@@ -209,10 +209,10 @@ impl Compare {
     }
 
     /// Bounds the whole compare's wall time, reading the file included: the grid and the search
-    /// stop at [`SEARCH_SHARE`] of it (candidates not finished are skipped, running fits abandoned),
-    /// leaving the rest for the ensembles, the refit and the export. With a budget the search
-    /// goes on past the grid until the time is up. Not reproducible: how far it gets depends
-    /// on the machine; see [`Compare::trials`].
+    /// stop at [`SEARCH_SHARE`] of it (candidates not finished are skipped, running fits
+    /// abandoned), leaving the rest for the ensembles, the refit and the export. With a budget the
+    /// search goes on past the grid until the time is up. Not reproducible: how far it gets
+    /// depends on the machine; see [`Compare::trials`].
     pub fn budget(mut self, seconds: f64) -> Compare {
         self.budget = Some(seconds);
         self

@@ -29,7 +29,8 @@ use crate::table::Table;
 /// Settings drawn per round; the best third of them is scored on every fold.
 pub const ROUND: usize = 12;
 const PROMOTED_SHARE: usize = 3;
-/// The grid's best settings on the first fold that go on to the others whatever their algorithm.
+/// How many of the grid's best settings on the first fold (within [`RACE_MARGIN`]) go on to the
+/// others whatever their algorithm.
 pub const RACE_LEADERS: usize = 5;
 /// How far behind the leader's first-fold score (a share of it) a setting may be and still go
 /// on: an algorithm further behind is pruned whole, its rows keeping their scores.
@@ -74,9 +75,10 @@ pub struct Searched {
     pub trace: Vec<TracePoint>,
 }
 
-/// Scores the `grid` on every fold (or takes its `scored` outcomes, in grid order), then
-/// searches the spaces of `families` within `budget`. `tidy` is given the entries after the grid and after each round, to drop the out-of-fold
-/// predictions no ensemble will use (it may reorder them).
+/// Scores the `grid`, raced or on every fold (or takes its `scored` outcomes, in grid order),
+/// then searches the spaces of `families` within `budget`. `tidy` is given the entries after
+/// the grid and after each round, to drop the out-of-fold predictions no ensemble will use (it
+/// may reorder them).
 pub fn run(
     ctx: &Context,
     grid: Vec<Candidate>,
@@ -235,8 +237,9 @@ fn survivors(grid: &[Candidate], looks: &[Outcome], sort: Metric) -> Vec<usize> 
 }
 
 /// Each first-fold look joined with the other folds' outcome of the `promoted` ones (`tails`,
-/// in their order; a tail from the first fold on replaces its look): scored on every fold, pruned with the first fold's scores (not promoted,
-/// `why`; or its other folds not finished), or failed; a look that did not score stays as it is.
+/// in their order; a tail from the first fold on replaces its look): scored on every fold,
+/// pruned with the first fold's scores (not promoted, `why`; or its other folds not finished),
+/// or failed; a look that did not score stays as it is.
 fn join(looks: Vec<Outcome>, promoted: &[usize], tails: Vec<Outcome>, why: &str) -> Vec<Outcome> {
     let unfinished = "after the first fold: promoted, but its other folds did not finish (time \
                       budget or stop)";

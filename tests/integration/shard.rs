@@ -1,8 +1,9 @@
 //! A compare split over shards and merged: the merged leaderboard equals the one-machine one
-//! scored on every fold (`--full-cv`: shards never race; fit times aside) for 1, 3 and 7 shards, and so does the exported model's prediction; shards
-//! read their index from Slurm's environment; a merge refuses a missing, duplicated, truncated
-//! or foreign shard, naming it; a shard refuses a malformed `--shard`, a search, and a folder
-//! another process is writing the same shard into.
+//! scored on every fold (`--full-cv`: shards never race; fit times aside) for 1, 3 and 7
+//! shards, and so does the exported model's prediction; shards read their index from Slurm's
+//! environment; a merge refuses a missing, duplicated, truncated or foreign shard, naming it; a
+//! shard refuses a malformed `--shard`, a search, and a folder another process is writing the
+//! same shard into.
 
 use std::path::{Path, PathBuf};
 
