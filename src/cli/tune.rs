@@ -50,14 +50,16 @@ pub(super) fn tune(args: TuneArgs) -> anyhow::Result<ExitCode> {
     let settings: Vec<_> = report
         .entries
         .iter()
-        .filter(|e| e.model == args.model && e.blend.is_none() && e.status == Status::Ok)
+        // A raced run's pruned rows too: the race may have pruned the algorithm whole.
+        .filter(|e| e.model == args.model && e.blend.is_none())
+        .filter(|e| matches!(e.status, Status::Ok | Status::Pruned))
         .map(|e| (e.model.clone(), e.params.clone()))
         .collect();
     if settings.is_empty() {
         let mut scored: Vec<&str> = report
             .entries
             .iter()
-            .filter(|e| e.status == Status::Ok && e.blend.is_none())
+            .filter(|e| matches!(e.status, Status::Ok | Status::Pruned) && e.blend.is_none())
             .map(|e| e.model.as_str())
             .collect();
         scored.dedup();

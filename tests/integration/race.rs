@@ -192,10 +192,32 @@ fn full_cv_scores_every_setting_on_every_fold() {
         let status = rows[0].iter().position(|h| h == "status").unwrap();
         let pruned = rows[1..].iter().filter(|r| r[status] == "pruned").count();
         let report = std::fs::read_to_string(out.join(name).join("report.html")).unwrap();
+        let ok = |id: &str| rows[1..].iter().any(|r| r[1] == id && r[status] == "ok");
         let said = report.contains("the grid raced");
         if flags.is_empty() {
             assert!(pruned > 0 && said, "{printed}");
             assert!(printed.contains("pruned after 1 of 5 folds"), "{printed}");
+            // Ridge cannot fit the sine: pruned whole, and still tuned from its pruned rows.
+            assert!(ok("dt") && !ok("ridge"), "{printed}");
+            automl()
+                .args([
+                    "tune",
+                    "--model",
+                    "ridge",
+                    "--trials",
+                    "30",
+                    "-q",
+                    "--no-track",
+                    "--out",
+                ])
+                .arg(out.join("tuned"))
+                .arg(out.join(name))
+                .assert()
+                .success();
+            let tuned = read_csv(&out.join("tuned").join("leaderboard.csv"));
+            assert!(tuned[1..]
+                .iter()
+                .any(|r| r[1] == "ridge" && r[status] == "ok"));
         } else {
             assert!(pruned == 0 && !said, "{printed}");
         }
