@@ -238,9 +238,8 @@ impl Compare {
     /// algorithm go on to the other folds, with the settings sharing their staged fits; the
     /// others are ranked below as `pruned`, with their first fold's scores and the reason (a
     /// forest looks with a quarter of its trees: kept, it is scored on every fold; pruned, its
-    /// row is the look). Off,
-    /// every setting is scored on every fold (`--full-cv`). Shards always score the whole grid:
-    /// they never wait for each other.
+    /// row is the look). Off, every setting is scored on every fold (`--full-cv`). Shards always
+    /// score the whole grid: they never wait for each other.
     pub fn race(mut self, on: bool) -> Compare {
         self.race = on;
         self
