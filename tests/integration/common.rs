@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use automl::leaderboard::Leaderboard;
 
 /// A bundled dataset.
 pub fn dataset(name: &str) -> PathBuf {
@@ -110,4 +111,25 @@ pub fn file_names(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// The leaderboard of `compare` on the CSV at `data`, run on a pool of `threads` threads.
+pub fn leaderboard_at(compare: &automl::Compare, data: &Path, threads: usize) -> Leaderboard {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| compare.run_csv(data)).unwrap().leaderboard
+}
+
+/// A leaderboard as its CSV, without the (timing) fit_seconds column.
+pub fn csv_without_times(board: &Leaderboard) -> String {
+    let mut csv = Vec::new();
+    let task = board.profile.target.task;
+    automl::leaderboard::write_csv(&board.entries, task, &mut csv).unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    text.lines()
+        .map(|l| &l[..l.rfind(',').unwrap()])
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -4,13 +4,13 @@
 //! turns it off.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use automl::algorithms::format_params;
 use automl::leaderboard::Leaderboard;
 use automl::{Compare, Metric, Status};
 
-use crate::common::{automl, read_csv, scratch_dir};
+use crate::common::{automl, csv_without_times, leaderboard_at, read_csv, scratch_dir};
 
 /// 6,000 rows (1,200 validation rows a fold): four numbers, a category, a smooth target with
 /// noise enough that several algorithms come close.
@@ -38,37 +38,18 @@ fn table() -> PathBuf {
     path
 }
 
-fn run(compare: &Compare, data: &Path, threads: usize) -> Leaderboard {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    pool.install(|| compare.run_csv(data)).unwrap().leaderboard
-}
-
-fn csv_without_times(board: &Leaderboard) -> String {
-    let mut csv = Vec::new();
-    let task = board.profile.target.task;
-    automl::leaderboard::write_csv(&board.entries, task, &mut csv).unwrap();
-    let text = String::from_utf8(csv).unwrap();
-    text.lines()
-        .map(|l| &l[..l.rfind(',').unwrap()])
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
     let data = table();
     let compare = Compare::new("y")
         .include(["ridge", "dt", "gbm", "knn", "rf"])
         .export_top(0);
-    let raced = run(&compare, &data, 2);
+    let raced = leaderboard_at(&compare, &data, 2);
     assert_eq!(
         csv_without_times(&raced),
-        csv_without_times(&run(&compare, &data, 1))
+        csv_without_times(&leaderboard_at(&compare, &data, 1))
     );
-    let full = run(&compare.clone().race(false), &data, 2);
+    let full = leaderboard_at(&compare.clone().race(false), &data, 2);
     assert!(raced.settings.race && !full.settings.race);
 
     let singles =

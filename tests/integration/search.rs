@@ -3,26 +3,13 @@
 
 use automl::{Compare, Model, Status};
 
-use crate::common::{automl, dataset, read_csv, scratch_dir, stdout_of};
+use crate::common::{
+    automl, csv_without_times, dataset, leaderboard_at, read_csv, scratch_dir, stdout_of,
+};
 
 /// The leaderboard CSV (fit times aside) of `compare` on `data` at `threads` threads.
 fn leaderboard_csv(compare: &Compare, data: &str, threads: usize) -> String {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    let board = pool
-        .install(|| compare.run_csv(dataset(data)))
-        .unwrap()
-        .leaderboard;
-    let mut csv = Vec::new();
-    automl::leaderboard::write_csv(&board.entries, board.profile.target.task, &mut csv).unwrap();
-    String::from_utf8(csv)
-        .unwrap()
-        .lines()
-        .map(|l| &l[..l.rfind(',').unwrap()])
-        .collect::<Vec<_>>()
-        .join("\n")
+    csv_without_times(&leaderboard_at(compare, &dataset(data), threads))
 }
 
 #[test]
