@@ -4,6 +4,8 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
+use super::bundle::Bundles;
+
 /// Most bins per feature (codes are one byte).
 pub(super) const MAX_BINS: usize = 256;
 /// Bin edges are cut from at most this many (evenly spaced) training rows.
@@ -12,10 +14,12 @@ const BIN_SAMPLE_ROWS: usize = 200_000;
 /// Training features as bin codes.
 pub(super) struct Binned {
     pub(super) cols: usize,
-    /// Row-major: row `r`'s codes are `codes[r * cols..(r + 1) * cols]` (a histogram reads a
-    /// row's codes together).
-    pub(super) codes: Vec<u8>,
-    /// The same codes column-major: feature `f`'s are `columns[f * rows..(f + 1) * rows]` (a
+    /// The features' exclusive bundles (see [`Bundles`]).
+    pub(super) bundles: Bundles,
+    /// Row-major bundle codes: row `r`'s are `packed[r * b..(r + 1) * b]` for `b` bundles (a
+    /// histogram reads a row's codes together).
+    pub(super) packed: Vec<u8>,
+    /// The features' codes column-major: feature `f`'s are `columns[f * rows..(f + 1) * rows]` (a
     /// split search or a partition reads one feature of a node's rows, ascending).
     columns: Vec<u8>,
     rows: usize,
@@ -70,7 +74,8 @@ impl Binned {
                     }
                 });
         }
-        let modes = counts
+        drop(codes);
+        let modes: Vec<u8> = counts
             .iter()
             .map(|count| {
                 (0..MAX_BINS)
@@ -78,9 +83,13 @@ impl Binned {
                     .unwrap_or(0) as u8
             })
             .collect();
+        let widths: Vec<usize> = thresholds.iter().map(|cuts| cuts.len() + 1).collect();
+        let bundles = Bundles::new(&columns, rows, &widths, &modes);
+        let packed = bundles.pack(&columns, rows, &modes);
         Binned {
             cols,
-            codes,
+            bundles,
+            packed,
             columns,
             rows,
             thresholds,
@@ -160,14 +169,25 @@ mod tests {
     }
 
     #[test]
-    fn columns_hold_the_rows_codes_transposed() {
-        let x = ndarray::Array2::from_shape_fn((7, 3), |(r, c)| ((r * 5 + c * 3) % 4) as f64);
+    fn columns_and_packed_rows_hold_the_codes() {
+        // Columns 0-2 dense, 3 and 4 the one-hot levels of one category.
+        let x = ndarray::Array2::from_shape_fn((7, 5), |(r, c)| match c {
+            3 => f64::from(r % 3 == 0),
+            4 => f64::from(r % 3 == 1),
+            _ => ((r * 5 + c * 3) % 4) as f64,
+        });
         let bins = Binned::new(x.view());
-        for f in 0..3 {
-            let column: Vec<u8> = (0..7).map(|r| bins.codes[r * 3 + f]).collect();
-            assert_eq!(bins.column(f), column.as_slice());
+        assert_eq!(bins.bundles.members.len(), 4);
+        for f in 0..5 {
+            let (bundle, mode) = (bins.bundles.of_feature[f].0, bins.modes[f]);
             for r in 0..7 {
-                assert_eq!(column[r], bin_of(&bins.thresholds[f], x[[r, f]]));
+                let code = bin_of(&bins.thresholds[f], x[[r, f]]);
+                assert_eq!(bins.column(f)[r], code);
+                // A shared bundle's code in a row where this member is at its mode is another's.
+                if !bins.bundles.is_shared(bundle) || code != mode {
+                    let packed = bins.packed[r * 4 + bundle];
+                    assert_eq!(packed, bins.bundles.code(f, code, mode), "{r} {f}");
+                }
             }
         }
     }

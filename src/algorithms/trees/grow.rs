@@ -44,7 +44,7 @@ pub(super) fn grow(
 ) -> Grown {
     let mut policy = NodePolicy::new(bins, growth);
     let mut finder = SplitFinder::new(bins, growth, grad, hess);
-    let mut pool = Pool::new(policy.tried);
+    let mut pool = Pool::new(policy.tried, bins);
     // The histogram of the last node searched with one: a split's children subtract from it.
     let mut histogram = pool.take();
     let mut tree = Tree::default();

@@ -31,6 +31,32 @@ impl Sums {
     }
 }
 
+/// One pass over `rows`: zeroes the `summed` bundles' blocks (bundle, block offset, code
+/// skipped), then adds each row's gradient and hessian to its bin of each bundle.
+fn sum_rows(
+    out: &mut [Sums],
+    summed: &[(usize, usize, u8)],
+    bins: &Binned,
+    rows: &[u32],
+    grad: &[f64],
+    hess: &[f64],
+) {
+    for &(b, offset, _) in summed {
+        out[offset..offset + bins.bundles.width[b]].fill(Sums::default());
+    }
+    let width = bins.bundles.len();
+    for &r in rows {
+        let (g, h) = (grad[r as usize], hess[r as usize]);
+        let codes = &bins.packed[r as usize * width..(r as usize + 1) * width];
+        for &(b, offset, skip) in summed {
+            let code = codes[b];
+            if code != skip {
+                out[offset + code as usize].add(g, h);
+            }
+        }
+    }
+}
+
 /// A node's histogram: one [`MAX_BINS`] block of per-bin sums per candidate feature, in the
 /// order the node tries them (only a feature's first `bins` entries are meaningful).
 pub(super) struct Histogram {
@@ -44,9 +70,10 @@ impl Histogram {
     }
 
     /// Per-bin sums of the candidate `features` (block `k` for `features[k]`), in one pass over
-    /// the rows (with sums `total`). Each feature's most frequent bin is skipped in the pass and
-    /// filled in as the total minus the other bins: a one-hot column costs one update per row
-    /// that has the level, not one per row.
+    /// the rows (with sums `total`) that reads each row's bundle codes. Each feature's most
+    /// frequent bin is skipped in the pass and filled in as the total minus the other bins: a
+    /// one-hot column costs one update per row that has the level, not one per row. A shared
+    /// bundle is summed into a block after the features' and unpacked into its members' blocks.
     pub(super) fn fill(
         &mut self,
         bins: &Binned,
@@ -56,30 +83,42 @@ impl Histogram {
         hess: &[f64],
         total: Sums,
     ) {
-        let out = &mut self.sums;
-        let features: Vec<(usize, usize, u8)> = features
-            .iter()
-            .enumerate()
-            .map(|(k, &f)| (f, k * MAX_BINS, bins.modes[f]))
-            .collect();
-        for &(f, offset, _) in &features {
-            out[offset..offset + bins.bins(f)].fill(Sums::default());
+        let bundles = &bins.bundles;
+        // The bundles to sum, each once: (bundle, block offset, code skipped).
+        let mut summed: Vec<(usize, usize, u8)> = Vec::with_capacity(features.len());
+        // Members of shared bundles: (feature's block, feature, its bundle's block).
+        let mut unpack: Vec<(usize, usize, usize)> = Vec::new();
+        let mut block_of = vec![usize::MAX; bundles.len()];
+        let mut spare = features.len();
+        for (k, &f) in features.iter().enumerate() {
+            let b = bundles.of_feature[f].0;
+            if !bundles.is_shared(b) {
+                summed.push((b, k * MAX_BINS, bins.modes[f]));
+                continue;
+            }
+            if block_of[b] == usize::MAX {
+                block_of[b] = spare;
+                summed.push((b, spare * MAX_BINS, 0));
+                spare += 1;
+            }
+            unpack.push((k, f, block_of[b]));
         }
-        let cols = bins.cols;
-        for &r in rows {
-            let (g, h) = (grad[r as usize], hess[r as usize]);
-            let codes = &bins.codes[r as usize * cols..(r as usize + 1) * cols];
-            for &(f, offset, mode) in &features {
-                let code = codes[f];
-                if code != mode {
-                    out[offset + code as usize].add(g, h);
-                }
+        let out = &mut self.sums;
+        sum_rows(out, &summed, bins, rows, grad, hess);
+        for &(k, f, block) in &unpack {
+            let mode = bins.modes[f];
+            for code in 0..bins.bins(f) as u8 {
+                out[k * MAX_BINS + code as usize] = if code == mode {
+                    Sums::default()
+                } else {
+                    out[block * MAX_BINS + bundles.code(f, code, mode) as usize]
+                };
             }
         }
-        for &(f, offset, mode) in &features {
-            let block = &mut out[offset..offset + bins.bins(f)];
+        for (k, &f) in features.iter().enumerate() {
+            let block = &mut out[k * MAX_BINS..k * MAX_BINS + bins.bins(f)];
             let rest = block.iter().fold(total, |rest, s| rest.minus(*s));
-            block[mode as usize] = rest;
+            block[bins.modes[f] as usize] = rest;
         }
     }
 
@@ -125,11 +164,12 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    /// An empty pool of histograms of `candidates` features each.
-    pub(super) fn new(candidates: usize) -> Pool {
+    /// An empty pool of histograms of `candidates` features each (and room for the shared
+    /// bundles of `bins`).
+    pub(super) fn new(candidates: usize, bins: &Binned) -> Pool {
         Pool {
             spare: Vec::new(),
-            len: candidates * MAX_BINS,
+            len: (candidates + bins.bundles.shared()) * MAX_BINS,
         }
     }
 
@@ -146,5 +186,63 @@ impl Pool {
 
     pub(super) fn recycle(&mut self, histogram: Option<Histogram>) {
         self.spare.extend(histogram);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn bundled_sums_are_each_features_own_sums() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let rows = 600;
+        // Columns: 0 dense, 1-4 one-hot levels of one category (its other levels are the
+        // reference), 5-6 a second category's levels, 7 constant, 8 few-valued.
+        let level: Vec<usize> = (0..rows).map(|_| rng.gen_range(0..9)).collect();
+        let other: Vec<bool> = (0..rows).map(|_| rng.gen_bool(0.3)).collect();
+        let x = ndarray::Array2::from_shape_fn((rows, 9), |(r, c)| match c {
+            0 => rng.gen::<f64>(),
+            1..=4 => f64::from(level[r] + 1 == c),
+            5 => f64::from(other[r]),
+            6 => f64::from(!other[r] && r % 2 == 0),
+            7 => 1.0,
+            _ => (r % 3) as f64,
+        });
+        let bins = Binned::new(x.view());
+        assert!(bins.bundles.shared() >= 1 && bins.bundles.len() < 9);
+        let grad: Vec<f64> = (0..rows).map(|_| rng.gen::<f64>() - 0.5).collect();
+        let hess: Vec<f64> = (0..rows).map(|_| rng.gen::<f64>()).collect();
+        let node: Vec<u32> = (0..rows as u32).filter(|r| r % 5 != 1).collect();
+        let mut total = Sums::default();
+        for &r in &node {
+            total.add(grad[r as usize], hess[r as usize]);
+        }
+        for features in [(0..9).collect::<Vec<_>>(), vec![6, 2, 0, 4]] {
+            let mut pool = Pool::new(features.len(), &bins);
+            let mut histogram = pool.take();
+            histogram.fill(&bins, &features, &node, &grad, &hess, total);
+            for (k, &f) in features.iter().enumerate() {
+                // Each feature on its own, as before bundling: bins other than the mode summed
+                // in row order, the mode's as the total minus them.
+                let (mode, column) = (bins.modes[f] as usize, bins.column(f));
+                let mut own = vec![Sums::default(); bins.bins(f)];
+                for &r in &node {
+                    let code = column[r as usize] as usize;
+                    if code != mode {
+                        own[code].add(grad[r as usize], hess[r as usize]);
+                    }
+                }
+                own[mode] = own.iter().fold(total, |rest, s| rest.minus(*s));
+                let got = histogram.block(k, bins.bins(f));
+                for (a, b) in got.iter().zip(&own) {
+                    assert_eq!(
+                        (a.g.to_bits(), a.h.to_bits(), a.n),
+                        (b.g.to_bits(), b.h.to_bits(), b.n)
+                    );
+                }
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@
 
 mod binning;
 mod boosting;
+mod bundle;
 mod forest;
 mod grow;
 mod histogram;
