@@ -25,6 +25,13 @@ pub(super) struct Growth {
     pub(super) shrink: f64,
 }
 
+impl Growth {
+    /// Whether a node at `depth` with `rows` rows is searched for a split.
+    fn splits(&self, depth: usize, rows: u32) -> bool {
+        depth < self.max_depth && rows >= 2 * self.min_samples_leaf
+    }
+}
+
 /// A grown tree, its split gains per feature, and its leaves' ranges of the (reordered) rows.
 pub(super) struct Grown {
     pub(super) tree: Tree,
@@ -65,7 +72,7 @@ pub(super) fn grow(
     }];
     while let Some(p) = stack.pop() {
         let at = p.node as usize;
-        let split = if p.depth < growth.max_depth && p.sums.n >= 2 * growth.min_samples_leaf {
+        let split = if growth.splits(p.depth, p.sums.n) {
             let node_rows = &rows[p.start..p.end];
             let use_histogram = policy.sample(rng, node_rows.len());
             match p.histogram {
@@ -94,15 +101,22 @@ pub(super) fn grow(
                 codes[r as usize] <= split.bin
             });
         let right_sums = p.sums.minus(split.left);
-        let (left_histogram, right_histogram) = child_histograms(
-            &policy,
-            &mut pool,
-            &mut histogram,
-            (&rows[p.start..mid], split.left),
-            (&rows[mid..p.end], right_sums),
-            grad,
-            hess,
-        );
+        // Children that will be leaves need no histograms.
+        let (left_histogram, right_histogram) = if growth.splits(p.depth + 1, split.left.n)
+            || growth.splits(p.depth + 1, right_sums.n)
+        {
+            child_histograms(
+                &policy,
+                &mut pool,
+                &mut histogram,
+                (&rows[p.start..mid], split.left),
+                (&rows[mid..p.end], right_sums),
+                grad,
+                hess,
+            )
+        } else {
+            (None, None)
+        };
         let left = tree.push_leaf();
         tree.push_leaf();
         tree.feature[at] = split.feature as u32;
