@@ -373,19 +373,35 @@ fn models_lists_ids_names_and_grids() {
 #[test]
 fn ctrl_c_leaves_a_partial_leaderboard() {
     let out = crate::common::scratch_dir("interrupted");
+    // A sweep that takes far longer than the wait below on any machine (about a minute of a
+    // debug build's fold fits, none over two seconds): wage's rows three times, ten folds,
+    // every fold of every candidate, one thread.
+    let wage = std::fs::read_to_string(dataset("wage.csv")).unwrap();
+    let (header, body) = wage.split_once('\n').unwrap();
+    let data = crate::common::scratch_dir("wage-thrice").join("wage.csv");
+    std::fs::write(&data, format!("{header}\n{body}{body}{body}")).unwrap();
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("automl"))
         .args([
-            "compare", "--target", "wage", "--ignore", "logwage", "--quiet",
+            "compare",
+            "--target",
+            "wage",
+            "--ignore",
+            "logwage",
+            "--quiet",
+            "--folds",
+            "10",
+            "--full-cv",
         ])
         .arg("--out")
         .arg(&out)
         .env("AUTOML_TRACKING_DIR", crate::common::scratch_dir("mlruns"))
-        .arg(dataset("wage.csv"))
+        .env("RAYON_NUM_THREADS", "1")
+        .arg(&data)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Long enough for the linear models to finish, well before the forests do.
+    // Long enough for the first candidates to finish, well before the sweep does.
     std::thread::sleep(std::time::Duration::from_secs(5));
     let signalled = std::time::Instant::now();
     let kill = std::process::Command::new("kill")
