@@ -83,11 +83,6 @@ impl Bundles {
         self.members.len()
     }
 
-    /// Bundles of more than one feature.
-    pub(super) fn shared(&self) -> usize {
-        self.members.iter().filter(|m| m.len() > 1).count()
-    }
-
     pub(super) fn is_shared(&self, bundle: usize) -> bool {
         self.members[bundle].len() > 1
     }

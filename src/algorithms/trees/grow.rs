@@ -51,7 +51,7 @@ pub(super) fn grow(
 ) -> Grown {
     let mut policy = NodePolicy::new(bins, growth);
     let mut finder = SplitFinder::new(bins, growth, grad, hess);
-    let mut pool = Pool::new(policy.tried, bins);
+    let mut pool = Pool::default();
     // The histogram of the last node searched with one: a split's children subtract from it.
     let mut histogram = pool.take();
     let mut tree = Tree::default();
