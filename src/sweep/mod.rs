@@ -265,9 +265,15 @@ fn execute(
             .map(|(t, _)| t)
             .collect();
     }
-    let shared: Vec<fold_cache::SharedFold> = folds
-        .iter()
-        .map(|_| fold_cache::SharedFold::new(groups.len()))
+    // A fold's matrices are freed after its last task: count the tasks left on it (a race's
+    // round or a shard runs some groups on some folds only).
+    let mut fold_tasks = vec![0; folds.len()];
+    for &(f, _) in &tasks {
+        fold_tasks[f] += 1;
+    }
+    let shared: Vec<fold_cache::SharedFold> = fold_tasks
+        .into_iter()
+        .map(fold_cache::SharedFold::new)
         .collect();
     let done = AtomicUsize::new(0);
     let total = tasks.len();

@@ -6,8 +6,9 @@
 //! thread count) and gradient boosting (squared or log loss, Newton leaves with an L2 penalty).
 //!
 //! A node's split search sums gradients per bin of every candidate feature in one pass over the
-//! node's rows (a row's codes are adjacent in memory); nodes with fewer rows than bins sort
-//! only the bins their rows have instead of clearing whole histograms.
+//! node's rows (a row's codes are adjacent in memory; the one-hot levels of a category share one
+//! code, LightGBM's exclusive feature bundling); nodes with fewer rows than bins read only the
+//! bins their rows have instead of clearing whole histograms.
 //!
 //! The parts, split as scikit-learn splits `_hist_gradient_boosting`: `binning` (bin codes),
 //! `histogram` (per-bin sums), `split` (a node's best split), `grow` (one tree), `predict`
