@@ -227,8 +227,7 @@ impl Learner for ElasticNetFit {
     /// alpha * l1_ratio * ||w||_1 + alpha * (1 - l1_ratio) / 2 * ||w||^2, so alpha passes
     /// through unchanged. X and y are centred here and the intercept is y's mean.
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
-        let centering = Centering::fit(x);
-        let y_mean = y.mean().ok_or(FitError::NoRows)?;
+        let (centering, y_mean) = means(x, y)?;
         let (design, targets, penalty) = compress(x, y, (&centering, y_mean), self.alpha)?;
         // Coordinate descent reads the design a column at a time: column-major keeps each
         // column contiguous (on a 40 x 3,000 table row-major columns cost a cache line a value).
@@ -256,10 +255,16 @@ fn centre(
     x: ArrayView2<f64>,
     y: ArrayView1<f64>,
 ) -> FitResult<(Centering, Array2<f64>, Array1<f64>, f64)> {
-    let centering = Centering::fit(x);
-    let y_mean = y.mean().ok_or(FitError::NoRows)?;
+    let (centering, y_mean) = means(x, y)?;
     let centred_x = centering.apply(x);
     Ok((centering, centred_x, y.mapv(|v| v - y_mean), y_mean))
+}
+
+/// `x`'s column means and `y`'s mean.
+fn means(x: ArrayView2<f64>, y: ArrayView1<f64>) -> FitResult<(Centering, f64)> {
+    let centering = Centering::fit(x);
+    let y_mean = y.mean().ok_or(FitError::NoRows)?;
+    Ok((centering, y_mean))
 }
 
 /// The same elastic-net problem, on `x` and `y` centred (by `centering` and `y_mean`), on p

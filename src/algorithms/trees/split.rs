@@ -44,10 +44,6 @@ impl<'a> SplitFinder<'a> {
         }
     }
 
-    fn score(&self, s: Sums) -> f64 {
-        score(self.growth, s)
-    }
-
     /// The best split of a node's `rows` (with sums `total`) on one of `features`, if any
     /// improves the loss; `histogram` is the node's (block `k` for `features[k]`) when it has
     /// one.
@@ -59,7 +55,7 @@ impl<'a> SplitFinder<'a> {
         total: Sums,
         rng: &mut ChaCha8Rng,
     ) -> Option<Split> {
-        let parent = self.score(total);
+        let parent = score(self.growth, total);
         let min_gain = 1e-12 * parent.abs();
         let mut best: Option<Split> = None;
         for (k, &feature) in features.iter().enumerate() {
@@ -68,20 +64,14 @@ impl<'a> SplitFinder<'a> {
             } else {
                 let mut scan = Scan::new(self.growth, total);
                 match histogram {
-                    Some(histogram) => {
-                        let block = histogram.block(k, self.bins.bins(feature));
-                        for (bin, &sums) in block.iter().enumerate() {
-                            if sums.n > 0 {
-                                scan.push(bin as u8, sums);
-                            }
-                        }
-                    }
+                    Some(histogram) => scan.push_block(histogram.block(k, self.bins.bins(feature))),
                     None => self.scan_rows(feature, rows, &mut scan),
                 }
                 scan.best()
             };
             if let Some((bin, left)) = candidate {
-                let gain = self.score(left) + self.score(total.minus(left)) - parent;
+                let gain =
+                    score(self.growth, left) + score(self.growth, total.minus(left)) - parent;
                 if gain > min_gain && best.as_ref().is_none_or(|b| gain > b.gain) {
                     best = Some(Split {
                         feature,
@@ -179,6 +169,15 @@ impl<'a> Scan<'a> {
             pending: None,
             ended: false,
             best: None,
+        }
+    }
+
+    /// Feeds a histogram block's non-empty bins.
+    fn push_block(&mut self, block: &[Sums]) {
+        for (bin, &sums) in block.iter().enumerate() {
+            if sums.n > 0 {
+                self.push(bin as u8, sums);
+            }
         }
     }
 
