@@ -4,10 +4,23 @@
 #                          slurm.conf under SCRATCH_DIR, exports SLURM_CONF, starts slurmctld and
 #                          slurmd, waits (60 s at most) until the node is idle
 #   slurm_down             stops the Slurm daemons, and munged if slurm_up started it
-# Both return non-zero on failure (slurm_up printing the daemons' logs), safe under `set -e`.
+#   apt_install LOG PKG... installs Debian packages without their recommends, updating the
+#                          index when the first try fails; apt's output goes to LOG
+# All return non-zero on failure (slurm_up printing the daemons' logs, apt_install LOG), safe
+# under `set -e`.
 
 _SLURM_DIR=""        # SCRATCH_DIR of the running cluster
 _SLURM_OWN_MUNGED="" # munged's pid when slurm_up started it
+
+apt_install() {
+    local log="${1:?usage: apt_install LOG PKG...}"
+    shift
+    local apt=(apt-get install -y -q --no-install-recommends "$@")
+    export DEBIAN_FRONTEND=noninteractive
+    if ! "${apt[@]}" >"$log" 2>&1; then
+        { apt-get update -q && "${apt[@]}"; } >>"$log" 2>&1 || { cat "$log" >&2; return 1; }
+    fi
+}
 
 slurm_up() {
     local dir="${1:?usage: slurm_up SCRATCH_DIR}" pkgs=(slurmctld slurmd slurm-client munge)
@@ -17,11 +30,7 @@ slurm_up() {
     if ! command -v sbatch >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
         echo "== installing ${pkgs[*]}"
         # Recommends (Slurm's -dev and exotic plugins) are not needed: half the download.
-        local apt=(apt-get install -y -q --no-install-recommends "${pkgs[@]}")
-        export DEBIAN_FRONTEND=noninteractive
-        if ! "${apt[@]}" >"$dir/apt.log" 2>&1; then
-            { apt-get update -q && "${apt[@]}"; } >>"$dir/apt.log" 2>&1 || { cat "$dir/apt.log" >&2; return 1; }
-        fi
+        apt_install "$dir/apt.log" "${pkgs[@]}" || return 1
     fi
 
     # munge: munged runs as the munge user and refuses a key that others can read or that it

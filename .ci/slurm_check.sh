@@ -114,9 +114,7 @@ echo "== slurm down in $(since "$t") s"
 
 if ! command -v shellcheck >/dev/null; then
     echo "== installing shellcheck"
-    apt=(apt-get install -y -q --no-install-recommends shellcheck)
-    { "${apt[@]}" || { apt-get update -q && "${apt[@]}"; }; } >"$scratch/shellcheck-apt.log" 2>&1 \
-        || { cat "$scratch/shellcheck-apt.log" >&2; exit 1; }
+    apt_install "$scratch/shellcheck-apt.log" shellcheck
 fi
 shellcheck -x examples/slurm/submit.sh examples/slurm/*.sbatch .ci/slurm_check.sh
 k8s_validate examples/kubernetes/*.yaml
