@@ -158,8 +158,11 @@ pub(super) fn stop_on_ctrl_c() -> Arc<AtomicBool> {
             eprintln!("\nstopped");
             std::process::exit(i32::from(INTERRUPTED));
         }
+        // True in every phase: after the sweep nothing is left to skip, and the run ends as
+        // it would have (exit 0, a model); during it, with a partial leaderboard (exit 130).
         eprintln!(
-            "\nstopping: finishing with the candidates done so far (Ctrl-C again to quit now)"
+            "\nstopping: candidates not yet scored are skipped, then the run saves what it has \
+             (Ctrl-C again to quit now)"
         );
     });
     if let Err(e) = installed {
