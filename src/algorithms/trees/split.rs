@@ -238,3 +238,54 @@ fn surely_below(growth: &Growth, left: Sums, right: Sums, bar: f64) -> bool {
     let (p, q) = (left.h + growth.lambda, right.h + growth.lambda);
     left.g * left.g * q + right.g * right.g * p <= bar * p * q * (1.0 - 1e-9)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn growth(lambda: f64) -> Growth {
+        Growth {
+            max_depth: 6,
+            min_samples_leaf: 1,
+            max_features: 1,
+            random_splits: false,
+            lambda,
+            min_hessian: 0.0,
+            shrink: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_threshold_skipped_without_dividing_never_beats_the_bar() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut skipped = 0;
+        for case in 0..200_000 {
+            let growth = growth([0.0, 1.0, 1e-3][case % 3]);
+            let sums = |rng: &mut ChaCha8Rng| {
+                let n = rng.gen_range(1..10_000u32);
+                let scale = 10f64.powi(rng.gen_range(-6..7));
+                Sums {
+                    g: (rng.gen::<f64>() - 0.5) * scale * f64::from(n),
+                    h: f64::from(n) * rng.gen_range(0.01..2.0),
+                    n,
+                }
+            };
+            let (left, right) = (sums(&mut rng), sums(&mut rng));
+            let scored = score(&growth, left) + score(&growth, right);
+            // Bars around the score: a few roundings either side, and further off.
+            let ulps = rng.gen_range(-8i64..8);
+            let near = f64::from_bits((scored.to_bits() as i64 + ulps) as u64);
+            let far = scored * rng.gen_range(0.5..1.5);
+            for bar in [near, far, scored] {
+                if surely_below(&growth, left, right, bar) {
+                    skipped += 1;
+                    assert!(scored <= bar, "{left:?} {right:?}: {scored} > bar {bar}");
+                }
+            }
+            // Well above the score: skipped.
+            assert!(surely_below(&growth, left, right, scored * 1.001));
+        }
+        assert!(skipped > 80_000, "the test skipped too few: {skipped}");
+    }
+}
