@@ -235,7 +235,8 @@ impl Compare {
     /// Whether the grid races (the default) when the first fold has at least
     /// [`search::RACE_MIN_ROWS`] validation rows: every setting is scored on the first fold; of
     /// those within 25% of the best's score there, the five best and the best setting of each
-    /// algorithm go on to the other folds, with the settings sharing their staged fits; the
+    /// algorithm go on to the other folds, and those a stack of the first fold's predictions
+    /// leans on (see [`crate::ensemble::leaned_on`]), with the settings sharing their staged fits; the
     /// others are ranked below as `pruned`, with their first fold's scores and the reason (a
     /// forest looks with a quarter of its trees: kept, it is scored on every fold; pruned, its
     /// row is the look). Off, every setting is scored on every fold (`--full-cv`). Shards always
@@ -373,6 +374,12 @@ impl Compare {
                 f(p)
             }
         };
+        // The first fold's targets, for the race's rule for the ensembles.
+        let first_targets: Vec<f64> = match folds.first() {
+            Some(f) if self.ensembles => f.valid.iter().map(|&r| table.target[r]).collect(),
+            _ => Vec::new(),
+        };
+        let leaned_on = |looks: &[(&str, &[f32])]| ensemble::leaned_on(looks, &first_targets, task);
         let context = search::Context {
             table: &table,
             folds: &folds,
@@ -381,6 +388,7 @@ impl Compare {
             sort,
             race,
             control: &control,
+            leaned_on: &leaned_on,
             progress: &report,
         };
         let budget = search::Budget {

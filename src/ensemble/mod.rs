@@ -70,18 +70,67 @@ pub fn pool(entries: &[Entry], sort: Metric) -> Vec<usize> {
             && !is_baseline(&e.model)
             && e.metric(sort).is_some_and(|s| s.mean.is_finite())
     };
+    pool_of(
+        entries
+            .iter()
+            .map(|e| usable(e).then_some(e.model.as_str())),
+    )
+}
+
+/// The pool's rule over candidates best first, given as their algorithm ids (`None`: not
+/// usable): the best [`POOL`], and the best of every other algorithm.
+fn pool_of<'a>(ids: impl Iterator<Item = Option<&'a str>>) -> Vec<usize> {
     let mut chosen: Vec<usize> = Vec::new();
     let mut algorithms: Vec<&str> = Vec::new();
-    for (i, e) in entries.iter().enumerate().filter(|(_, e)| usable(e)) {
-        let new_algorithm = !algorithms.contains(&e.model.as_str());
+    for (i, id) in ids.enumerate() {
+        let Some(id) = id else { continue };
+        let new_algorithm = !algorithms.contains(&id);
         if chosen.len() < POOL || new_algorithm {
             chosen.push(i);
         }
         if new_algorithm {
-            algorithms.push(&e.model);
+            algorithms.push(id);
         }
     }
     chosen
+}
+
+/// Share of a first-fold stack's weight that keeps a candidate in the race.
+pub const RACE_SHARE: f64 = 0.05;
+
+/// The race's rule for the ensembles: of the `looks` (algorithm id and first-fold predictions,
+/// best first there), those that a stack of [`build`]'s pool, fitted to the first fold's
+/// validation targets `actual`, puts at least [`RACE_SHARE`] of its weight on. A setting far
+/// behind the leader can be what a stack needs (a deeper booster beside a shallow one), and a
+/// setting pruned after the first fold is no ensemble's member.
+pub fn leaned_on(looks: &[(&str, &[f32])], actual: &[f64], task: Task) -> Vec<usize> {
+    let n = actual.len();
+    let usable = |(id, p): &(&str, &[f32])| {
+        !is_baseline(id) && n > 0 && p.len() % n == 0 && p.iter().all(|v| v.is_finite())
+    };
+    let chosen = pool_of(looks.iter().map(|l| usable(l).then_some(l.0)));
+    let widths: Vec<usize> = chosen
+        .iter()
+        .map(|&i| looks[i].1.len() / n.max(1))
+        .collect();
+    if chosen.len() < 2 || widths.iter().any(|&w| w == 0 || w != widths[0]) {
+        return Vec::new();
+    }
+    let pool = Predictions {
+        width: widths[0],
+        members: chosen.iter().map(|&i| looks[i].1).collect(),
+    };
+    let rows: Vec<usize> = (0..n).collect();
+    let Ok((weights, _)) = stack::fit(&pool, &rows, actual, task == Task::Classification) else {
+        return Vec::new();
+    };
+    let total: f64 = weights.iter().sum();
+    chosen
+        .into_iter()
+        .zip(weights)
+        .filter(|&(_, w)| total > 0.0 && w >= RACE_SHARE * total)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The greedy ensemble and the stack of the pool of ranked `entries` (see [`pool`]), as
@@ -253,6 +302,32 @@ impl Scorer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_race_keeps_what_the_first_folds_stack_leans_on() {
+        // The target is 0.7 a + 0.3 b: a leads, b is far behind but needed, c is noise, and
+        // the mean baseline and a look with a NaN are never members.
+        let n = 200;
+        let wave = |k: f64| (0..n).map(move |i| (i as f64 * k).sin());
+        let (a, b): (Vec<f64>, Vec<f64>) = (wave(0.1).collect(), wave(0.37).collect());
+        let actual: Vec<f64> = a.iter().zip(&b).map(|(a, b)| 0.7 * a + 0.3 * b).collect();
+        let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+        let noise: Vec<f64> = wave(1.3).map(|x| 0.01 * x).collect();
+        let mut broken = f32s(&a);
+        broken[3] = f32::NAN;
+        let (a, b, c, mean) = (f32s(&a), f32s(&b), f32s(&noise), vec![0.0f32; n]);
+        let looks: Vec<(&str, &[f32])> = vec![
+            ("knn", &broken),
+            ("gbm", &a),
+            ("mean", &mean),
+            ("ridge", &c),
+            ("gbm", &b),
+        ];
+        assert_eq!(leaned_on(&looks, &actual, Task::Regression), [1, 4]);
+        // No targets (no ensembles) or a single usable look: nothing.
+        assert!(leaned_on(&looks, &[], Task::Regression).is_empty());
+        assert!(leaned_on(&looks[..3], &actual, Task::Regression).is_empty());
+    }
 
     /// Rows 0..10 are fold 0, rows 10..20 fold 1.
     fn two_folds() -> Vec<Fold> {

@@ -45,6 +45,14 @@ pub fn races(folds: &[Fold]) -> bool {
     folds.len() > 1 && folds[0].valid.len() >= RACE_MIN_ROWS
 }
 
+/// A first-fold look as the race's rule for the ensembles reads it: its algorithm id and its
+/// predictions of the fold's validation rows.
+pub type Look<'a> = (&'a str, &'a [f32]);
+
+/// The race's rule for the ensembles: given the looks best first, the positions of those worth
+/// keeping (see [`Context::leaned_on`]).
+pub type LeanedOn<'a> = dyn Fn(&[Look]) -> Vec<usize> + Sync + 'a;
+
 /// What the search works on.
 pub struct Context<'a> {
     pub table: &'a Table,
@@ -57,6 +65,10 @@ pub struct Context<'a> {
     pub race: bool,
     /// Its deadline ends the grid and the rounds alike.
     pub control: &'a Control,
+    /// The race's rule for the ensembles: given the first fold's looks (algorithm id and
+    /// predictions, best first there), those the ensembles would lean on, kept however far
+    /// behind (the compare passes `ensemble::leaned_on`, or nothing without ensembles).
+    pub leaned_on: &'a LeanedOn<'a>,
     pub progress: &'a (dyn Fn(Progress) + Sync),
 }
 
@@ -169,7 +181,7 @@ fn race(ctx: &Context, grid: Vec<Candidate>) -> (Vec<Candidate>, Vec<Outcome>, u
     };
     let lookers: Vec<Candidate> = grid.iter().map(|c| c.look().unwrap_or(c.clone())).collect();
     let looks = sweep_on(ctx, first, &lookers, &looking);
-    let kept = survivors(&lookers, &looks, ctx.sort);
+    let kept = survivors(&lookers, &looks, ctx.sort, ctx.leaned_on);
     let chosen: Vec<Candidate> = kept.iter().map(|&i| grid[i].clone()).collect();
     let on: Vec<Vec<usize>> = kept
         .iter()
@@ -195,7 +207,8 @@ fn race(ctx: &Context, grid: Vec<Candidate>) -> (Vec<Candidate>, Vec<Outcome>, u
     let units = grid.len() + on.iter().map(Vec::len).sum::<usize>();
     let why = format!(
         "after the first fold (the race): more than {}% behind the best there, or not among the \
-         {RACE_LEADERS} best nor its algorithm's best (--full-cv scores every fold)",
+         {RACE_LEADERS} best nor its algorithm's best, nor weighted by the first fold's stack \
+         (--full-cv scores every fold)",
         RACE_MARGIN * 100.0
     );
     let outcomes = join(looks, &kept, tails, &why);
@@ -211,21 +224,36 @@ fn race(ctx: &Context, grid: Vec<Candidate>) -> (Vec<Candidate>, Vec<Outcome>, u
 
 /// The grid's settings that go on after the first fold: of those within [`RACE_MARGIN`] of the
 /// leader's score there, the [`RACE_LEADERS`] best and the best setting of every algorithm (so
-/// that the ensembles keep their variety); then every setting scored from one fit with one of
-/// those (a staged truncation costs nothing more).
-fn survivors(grid: &[Candidate], looks: &[Outcome], sort: Metric) -> Vec<usize> {
+/// that the ensembles keep their variety); those a stack of the first fold's looks leans on,
+/// however far behind (`leaned_on`, see [`Context::leaned_on`]); then every setting scored from
+/// one fit with one of those (a staged truncation costs nothing more).
+fn survivors(
+    grid: &[Candidate],
+    looks: &[Outcome],
+    sort: Metric,
+    leaned_on: &LeanedOn,
+) -> Vec<usize> {
     let ranked = by_first_fold(looks, sort);
     let Some(&(_, leader)) = ranked.first() else {
         return Vec::new();
     };
     let mut kept = BTreeSet::new();
     let mut algorithms = HashSet::new();
-    for (rank, (i, loss)) in ranked.into_iter().enumerate() {
+    for (rank, &(i, loss)) in ranked.iter().enumerate() {
         let close = loss - leader <= RACE_MARGIN * leader.abs();
         if close && (algorithms.insert(grid[i].algorithm.id()) || rank < RACE_LEADERS) {
             kept.insert(i);
         }
     }
+    let first: Vec<(usize, Look)> = ranked
+        .iter()
+        .filter_map(|&(i, _)| match &looks[i] {
+            Outcome::Scored(f) => Some((i, (grid[i].algorithm.id(), f[0].predictions.as_slice()))),
+            _ => None,
+        })
+        .collect();
+    let pairs: Vec<Look> = first.iter().map(|&(_, pair)| pair).collect();
+    kept.extend(leaned_on(&pairs).into_iter().map(|j| first[j].0));
     let shared: Vec<_> = kept.iter().filter_map(|&i| grid[i].staged_key()).collect();
     for (i, look) in looks.iter().enumerate() {
         let key = grid[i].staged_key();
@@ -452,7 +480,7 @@ mod tests {
             })
             .collect();
         assert_eq!(grid.len(), 3 + 4 + 4 + 6);
-        let kept = survivors(&grid, &looks, Metric::Rmse);
+        let kept = survivors(&grid, &looks, Metric::Rmse, &|_| Vec::new());
         let mut names: Vec<String> = kept.iter().map(|&i| label(i)).collect();
         names.sort();
         assert_eq!(
@@ -463,6 +491,32 @@ mod tests {
                 "rf(max_features=1 min_samples_leaf=1 n_trees=100)",
                 "ridge(alpha=0.1)",
                 "ridge(alpha=1)",
+            ]
+        );
+        // A setting far behind that the first fold's stack leans on goes on too, with the
+        // setting sharing its fit: the depth-6 booster (the looks are handed over best first,
+        // the failed one left out).
+        let deep_300 = "gbm(iterations=300 learning_rate=0.1 max_depth=6)";
+        let ranked = by_first_fold(&looks, Metric::Rmse);
+        let at = ranked
+            .iter()
+            .position(|&(i, _)| label(i) == deep_300)
+            .unwrap();
+        let deep = |looks: &[Look]| {
+            assert_eq!((looks.len(), looks[at].0), (grid.len() - 1, "gbm"));
+            vec![at]
+        };
+        let with_stack = survivors(&grid, &looks, Metric::Rmse, &deep);
+        let added: Vec<String> = with_stack
+            .iter()
+            .filter(|i| !kept.contains(i))
+            .map(|&i| label(i))
+            .collect();
+        assert_eq!(
+            added,
+            [
+                "gbm(iterations=100 learning_rate=0.1 max_depth=6)",
+                deep_300
             ]
         );
         // The kept go on with their other folds; the rest are pruned with their first fold's
