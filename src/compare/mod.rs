@@ -374,12 +374,12 @@ impl Compare {
                 f(p)
             }
         };
-        // The first fold's targets, for the race's rule for the ensembles.
+        // The first fold's targets, for the race's rule for the ensembles (none: no rule).
         let first_targets: Vec<f64> = match folds.first() {
-            Some(f) if self.ensembles => f.valid.iter().map(|&r| table.target[r]).collect(),
+            Some(f) if race && self.ensembles => f.valid.iter().map(|&r| table.target[r]).collect(),
             _ => Vec::new(),
         };
-        let leaned_on = |looks: &[(&str, &[f32])]| ensemble::leaned_on(looks, &first_targets, task);
+        let leaned_on = |looks: &[search::Look]| ensemble::leaned_on(looks, &first_targets, task);
         let context = search::Context {
             table: &table,
             folds: &folds,

@@ -20,6 +20,7 @@ use crate::algorithms::{is_baseline, Param, Params};
 use crate::folds::Fold;
 use crate::leaderboard::{self, Blend, Entry, Member, Status};
 use crate::metrics::Metric;
+use crate::search::Look;
 use crate::sweep::FoldScore;
 use crate::task::Task;
 
@@ -103,16 +104,13 @@ pub const RACE_SHARE: f64 = 0.05;
 /// validation targets `actual`, puts at least [`RACE_SHARE`] of its weight on. A setting far
 /// behind the leader can be what a stack needs (a deeper booster beside a shallow one), and a
 /// setting pruned after the first fold is no ensemble's member.
-pub fn leaned_on(looks: &[(&str, &[f32])], actual: &[f64], task: Task) -> Vec<usize> {
+pub fn leaned_on(looks: &[Look], actual: &[f64], task: Task) -> Vec<usize> {
     let n = actual.len();
-    let usable = |(id, p): &(&str, &[f32])| {
+    let usable = |(id, p): &Look| {
         !is_baseline(id) && n > 0 && p.len() % n == 0 && p.iter().all(|v| v.is_finite())
     };
     let chosen = pool_of(looks.iter().map(|l| usable(l).then_some(l.0)));
-    let widths: Vec<usize> = chosen
-        .iter()
-        .map(|&i| looks[i].1.len() / n.max(1))
-        .collect();
+    let widths: Vec<usize> = chosen.iter().map(|&i| looks[i].1.len() / n).collect();
     if chosen.len() < 2 || widths.iter().any(|&w| w == 0 || w != widths[0]) {
         return Vec::new();
     }
@@ -316,7 +314,7 @@ mod tests {
         let mut broken = f32s(&a);
         broken[3] = f32::NAN;
         let (a, b, c, mean) = (f32s(&a), f32s(&b), f32s(&noise), vec![0.0f32; n]);
-        let looks: Vec<(&str, &[f32])> = vec![
+        let looks: Vec<Look> = vec![
             ("knn", &broken),
             ("gbm", &a),
             ("mean", &mean),

@@ -143,8 +143,13 @@ impl<'a> SplitFinder<'a> {
             }
         }
         let right = total.minus(left);
-        let scored = score(self.growth, left) + score(self.growth, right);
-        allowed(self.growth, left, right).then_some((scored, bin, left))
+        allowed(self.growth, left, right).then(|| {
+            (
+                score(self.growth, left) + score(self.growth, right),
+                bin,
+                left,
+            )
+        })
     }
 }
 
