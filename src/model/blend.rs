@@ -4,6 +4,7 @@
 //! class probabilities).
 
 use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::Model;
@@ -47,18 +48,19 @@ impl Model {
             .blend
             .as_ref()
             .ok_or_else(|| FitError::Unsupported("the entry is not an ensemble".into()))?;
-        let mut parts: Vec<(f64, Importance)> = Vec::new();
-        for (weight, member) in &members {
-            let x = scaled(&member.pipeline.scaler, x);
-            let importance = importance::permutation_importance(
-                &member.model,
-                &member.pipeline,
-                x.view(),
-                y,
-                seed,
-            )?;
-            parts.push((*weight, importance));
-        }
+        let parts: Vec<(f64, Importance)> = members
+            .par_iter()
+            .map(|(weight, member)| {
+                let importance = importance::permutation_importance(
+                    &member.model,
+                    &member.pipeline,
+                    x,
+                    y,
+                    seed,
+                )?;
+                Ok((*weight, importance))
+            })
+            .collect::<FitResult<_>>()?;
         let intercept = blend.intercept;
         let mut members = members.into_iter().map(|(weight, m)| {
             let member = MemberModel {
