@@ -203,3 +203,64 @@ fn permutation(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array2, ArrayView1};
+    use rand::Rng;
+
+    use super::*;
+    use crate::algorithms::{registry, Param, Params};
+    use crate::preprocess::{Encoder, Step};
+
+    #[test]
+    fn shuffles_scored_in_parallel_give_the_same_figures_at_any_thread_count() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let x = Array2::from_shape_fn((700, 3), |(_, c)| rng.gen::<f64>() * (c + 1) as f64);
+        let y: Vec<f64> = x.rows().into_iter().map(|r| 3.0 * r[0] + r[1]).collect();
+        let columns = ["strong", "weak", "noise"];
+        let pipeline = Pipeline {
+            encoder: Encoder {
+                steps: columns
+                    .iter()
+                    .map(|&c| Step::Numeric {
+                        column: c.into(),
+                        median: 0.0,
+                    })
+                    .collect(),
+                outputs: columns.iter().map(|&c| c.into()).collect(),
+            },
+            scaler: Some(Scaler::fit(&x)),
+        };
+        let scaled = Scaler::fit(&x).transform(&x);
+        let knn = registry().into_iter().find(|a| a.id() == "knn").unwrap();
+        let params = Params::from([
+            ("k".into(), Param::Int(5)),
+            ("weights".into(), Param::Text("uniform".into())),
+        ]);
+        let learner = knn.configure(&params).unwrap();
+        let model = learner.fit(scaled.view(), ArrayView1::from(&y), 0).unwrap();
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| permutation_importance(&model, &pipeline, x.view(), &y, 9).unwrap())
+        };
+        let one = on(1);
+        assert_eq!(one, on(3));
+        // The member's scaler standardises the sample: as shuffling the scaled table's rows.
+        let unscaled = Pipeline {
+            scaler: None,
+            ..pipeline.clone()
+        };
+        let sample = Sample {
+            at_most: MEMBER_PERMUTATION_ROWS,
+            scaler: None,
+        };
+        let of_scaled = permutation(&model, &unscaled, scaled.view(), &y, 9, sample).unwrap();
+        assert_eq!(one, sorted(ImportanceKind::Permutation, of_scaled));
+        let names: Vec<&str> = one.features.iter().map(|f| f.feature.as_str()).collect();
+        assert_eq!(names, ["strong", "weak", "noise"]);
+    }
+}
