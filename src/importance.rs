@@ -219,6 +219,8 @@ mod tests {
         let x = Array2::from_shape_fn((700, 3), |(_, c)| rng.gen::<f64>() * (c + 1) as f64);
         let y: Vec<f64> = x.rows().into_iter().map(|r| 3.0 * r[0] + r[1]).collect();
         let columns = ["strong", "weak", "noise"];
+        let scaler = Scaler::fit(&x);
+        let scaled = scaler.transform(&x);
         let pipeline = Pipeline {
             encoder: Encoder {
                 steps: columns
@@ -230,9 +232,8 @@ mod tests {
                     .collect(),
                 outputs: columns.iter().map(|&c| c.into()).collect(),
             },
-            scaler: Some(Scaler::fit(&x)),
+            scaler: Some(scaler),
         };
-        let scaled = Scaler::fit(&x).transform(&x);
         let knn = registry().into_iter().find(|a| a.id() == "knn").unwrap();
         let params = Params::from([
             ("k".into(), Param::Int(5)),
