@@ -136,12 +136,7 @@ impl<'a> SplitFinder<'a> {
             return None;
         }
         let bin = rng.gen_range(first..last);
-        let mut left = Sums::default();
-        for &r in rows {
-            if codes[r as usize] <= bin {
-                left.add(self.grad[r as usize], self.hess[r as usize]);
-            }
-        }
+        let left = left_of(codes, rows, bin, self.grad, self.hess);
         let right = total.minus(left);
         allowed(self.growth, left, right).then(|| {
             (
@@ -151,6 +146,22 @@ impl<'a> SplitFinder<'a> {
             )
         })
     }
+}
+
+/// The sums of the `rows` whose code is at most `bin`, added in row order. Without a branch (a
+/// random threshold's is mispredicted about as often as not, which had made this loop half of
+/// an extra tree's time): every row adds, a right one +0.0, which leaves the sums as they were
+/// to the bit (they start at +0.0, so are never -0.0, the one value that adding +0.0 changes).
+fn left_of(codes: &[u8], rows: &[u32], bin: u8, grad: &[f64], hess: &[f64]) -> Sums {
+    let mut left = Sums::default();
+    for &r in rows {
+        let keep = u64::from(codes[r as usize] <= bin).wrapping_neg();
+        let (g, h) = (grad[r as usize], hess[r as usize]);
+        left.g += f64::from_bits(g.to_bits() & keep);
+        left.h += f64::from_bits(h.to_bits() & keep);
+        left.n += (keep & 1) as u32;
+    }
+    left
 }
 
 fn score(growth: &Growth, s: Sums) -> f64 {
@@ -258,6 +269,40 @@ mod tests {
             lambda,
             min_hessian: 0.0,
             shrink: 1.0,
+        }
+    }
+
+    #[test]
+    fn left_sums_without_a_branch_are_the_branchy_sums_to_the_bit() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for case in 0..2_000 {
+            let n = rng.gen_range(0..300);
+            let codes: Vec<u8> = (0..n).map(|_| rng.gen_range(0..8)).collect();
+            // Zeros of both signs, tiny and huge magnitudes, sums that cancel.
+            let value = |rng: &mut ChaCha8Rng| match rng.gen_range(0..6) {
+                0 => 0.0,
+                1 => -0.0,
+                2 => rng.gen::<f64>() * 1e-300,
+                3 => (rng.gen::<f64>() - 0.5) * 1e300,
+                4 => f64::from(rng.gen_range(-3i32..4)),
+                _ => rng.gen::<f64>() - 0.5,
+            };
+            let grad: Vec<f64> = (0..n).map(|_| value(&mut rng)).collect();
+            let hess: Vec<f64> = (0..n).map(|_| value(&mut rng)).collect();
+            let rows: Vec<u32> = (0..n as u32).filter(|_| rng.gen_bool(0.7)).collect();
+            let bin = (case % 8) as u8;
+            let mut branchy = Sums::default();
+            for &r in &rows {
+                if codes[r as usize] <= bin {
+                    branchy.add(grad[r as usize], hess[r as usize]);
+                }
+            }
+            let left = left_of(&codes, &rows, bin, &grad, &hess);
+            assert_eq!(
+                (left.g.to_bits(), left.h.to_bits(), left.n),
+                (branchy.g.to_bits(), branchy.h.to_bits(), branchy.n),
+                "case {case}"
+            );
         }
     }
 
