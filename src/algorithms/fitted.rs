@@ -117,7 +117,7 @@ impl FittedModel {
 
     /// Predictions of the model (`None`) and of its truncations to some stages, one list per
     /// entry of `stages`: each equals `truncated(n)?.predict(x)`, but k-NN searches the
-    /// neighbours once for all.
+    /// neighbours once for all (each of its settings, weighted either way, a truncation).
     pub fn predict_staged(
         &self,
         x: ArrayView2<f64>,
@@ -125,8 +125,8 @@ impl FittedModel {
     ) -> FitResult<Vec<Vec<f64>>> {
         match self {
             FittedModel::Knn(m) => {
-                let ks: Vec<usize> = stages.iter().map(|s| s.unwrap_or(m.k())).collect();
-                m.predict_ks(x, &ks)
+                let stages: Vec<usize> = stages.iter().map(|s| s.unwrap_or(m.stage())).collect();
+                m.predict_stages(x, &stages)
             }
             _ => stages
                 .iter()

@@ -63,6 +63,12 @@ pub trait Algorithm: Send + Sync {
     fn staged_param(&self) -> Option<&'static str> {
         None
     }
+    /// Hyperparameters that change only how a fitted model predicts, not what it fits (k-NN's
+    /// weighting of the neighbours it found): staged settings that differ in them too are
+    /// scored from one fit, each reading it its own way (its [`Learner::stages`] tell which).
+    fn prediction_params(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// A cheaper setting that stands for `params` in the race's first-fold look, if any (a
     /// forest with a quarter of its trees): a setting the race keeps is then scored on every
     /// fold as it is, one it prunes is a row of its look.
@@ -101,7 +107,8 @@ pub trait Learner: Send + Sync {
     fn cost(&self, rows: usize, cols: usize) -> f64 {
         (rows * cols) as f64
     }
-    /// The number of stages of a staged setting (see [`Algorithm::staged_param`]).
+    /// The number of stages of a staged setting (see [`Algorithm::staged_param`]): a fit with
+    /// more holds the model of every setting of its group with fewer.
     fn stages(&self) -> Option<usize> {
         None
     }

@@ -61,10 +61,14 @@ impl Algorithm for Knn {
     fn needs_scaling(&self) -> bool {
         true
     }
-    /// The neighbours of a larger k hold those of every smaller one: the sweep searches once
-    /// for the settings that differ in k alone.
+    /// The neighbours of a larger k hold those of every smaller one, and how they are weighed
+    /// does not change which they are: the sweep searches once for the settings that differ in
+    /// k and weighting alone.
     fn staged_param(&self) -> Option<&'static str> {
         Some("k")
+    }
+    fn prediction_params(&self) -> &'static [&'static str] {
+        &["weights"]
     }
     fn skip_reason(&self, rows: usize, _cols: usize) -> Option<String> {
         (rows > KNN_MAX_ROWS).then(|| {
@@ -99,42 +103,60 @@ impl Learner for KnnFit {
         0.057 * (rows * rows / 4 * cols) as f64
     }
     fn stages(&self) -> Option<usize> {
-        Some(self.k)
+        Some(stage(self.k, self.by_distance))
     }
+}
+
+/// A k-NN setting as stages: neighbours first, then the weighting, so that a search for k
+/// neighbours (weighted by distance: the most stages) holds every setting of up to k.
+fn stage(k: usize, by_distance: bool) -> usize {
+    2 * k + usize::from(by_distance)
+}
+
+/// The neighbours and weighting of a [`stage`].
+fn unstage(stage: usize) -> (usize, bool) {
+    (stage / 2, stage % 2 == 1)
 }
 
 impl FittedKnn {
     pub fn predict(&self, x: ArrayView2<f64>) -> FitResult<Vec<f64>> {
-        Ok(self.predict_ks(x, &[self.k])?.remove(0))
+        Ok(self.predict_stages(x, &[self.stage()])?.remove(0))
     }
 
-    /// The neighbours it averages.
-    pub fn k(&self) -> usize {
-        self.k
+    /// Its setting as stages (see [`Learner::stages`]).
+    pub fn stage(&self) -> usize {
+        stage(self.k, self.by_distance)
     }
 
-    /// The model with `k` neighbours, at most as many as it has: exactly the model fitted
-    /// with that k.
-    pub fn truncated(&self, k: usize) -> FitResult<FittedKnn> {
-        self.check_k(k)?;
-        Ok(FittedKnn { k, ..self.clone() })
+    /// The model of the setting of `stages` (up to its own k neighbours, weighted either way):
+    /// exactly the model fitted with that setting.
+    pub fn truncated(&self, stages: usize) -> FitResult<FittedKnn> {
+        let (k, by_distance) = self.unstaged(stages)?;
+        Ok(FittedKnn {
+            k,
+            by_distance,
+            ..self.clone()
+        })
     }
 
-    /// Whether the model can predict with `k` neighbours: 1 to its own k.
-    fn check_k(&self, k: usize) -> FitResult<()> {
-        match k == 0 || k > self.k {
+    /// The neighbours (as many as a fit with them on its rows keeps) and weighting of
+    /// `stages`, if the model holds them: 1 to its own k.
+    fn unstaged(&self, stages: usize) -> FitResult<(usize, bool)> {
+        let (k, by_distance) = unstage(stages);
+        let kept = k.min(self.x.nrows());
+        match k == 0 || kept > self.k {
             true => Err(FitError::Unsupported(format!(
                 "k-NN fitted with k = {} cannot predict with k = {k}",
                 self.k
             ))),
-            false => Ok(()),
+            false => Ok((kept, by_distance)),
         }
     }
 
-    /// Predictions with each of `ks` neighbours (none above the model's k), from one search:
-    /// each row's nearest are found once, in order, and each k averages its first k, as a
-    /// model fitted with that k does.
-    pub fn predict_ks(&self, x: ArrayView2<f64>, ks: &[usize]) -> FitResult<Vec<Vec<f64>>> {
+    /// Predictions of the setting of each of `stages` (see [`FittedKnn::truncated`]), from
+    /// one search: each row's nearest are found once, in order, and each setting averages its
+    /// first k its own way, as a model fitted with it does.
+    pub fn predict_stages(&self, x: ArrayView2<f64>, stages: &[usize]) -> FitResult<Vec<Vec<f64>>> {
         if x.ncols() != self.x.ncols() {
             return Err(FitError::Shape(format!(
                 "rows have {} features, the model {}",
@@ -142,10 +164,11 @@ impl FittedKnn {
                 self.x.ncols()
             )));
         }
-        for &k in ks {
-            self.check_k(k)?;
-        }
-        let Some(most) = ks.iter().copied().max() else {
+        let settings = stages
+            .iter()
+            .map(|&s| self.unstaged(s))
+            .collect::<FitResult<Vec<_>>>()?;
+        let Some(most) = settings.iter().map(|s| s.0).max() else {
             return Ok(Vec::new());
         };
         let norms: Array1<f64> = self.x.rows().into_iter().map(|r| r.dot(&r)).collect();
@@ -161,14 +184,17 @@ impl FittedKnn {
                     .zip(cross.rows())
                     .map(|(q, cross)| {
                         let nearest = self.nearest(q.dot(&q), cross, &norms, most);
-                        ks.iter()
-                            .map(|&k| self.average(&nearest[..k.min(nearest.len())]))
+                        settings
+                            .iter()
+                            .map(|&(k, by_distance)| {
+                                average(&nearest[..k.min(nearest.len())], by_distance)
+                            })
                             .collect()
                     })
                     .collect()
             })
             .collect();
-        let mut out = vec![Vec::with_capacity(x.nrows()); ks.len()];
+        let mut out = vec![Vec::with_capacity(x.nrows()); settings.len()];
         for row in predicted.into_iter().flatten() {
             for (column, value) in out.iter_mut().zip(row) {
                 column.push(value);
@@ -210,25 +236,25 @@ impl FittedKnn {
             .map(|&(d2, j)| (d2.sqrt(), self.y[j]))
             .collect()
     }
+}
 
-    /// The (distance-weighted) mean target of `(distance, target)` pairs; with weights, rows at
-    /// distance 0 alone decide, as in scikit-learn.
-    fn average(&self, neighbours: &[(f64, f64)]) -> f64 {
-        let mean = |values: &mut dyn Iterator<Item = f64>| {
-            let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
-            sum / n.max(1) as f64
-        };
-        if !self.by_distance {
-            return mean(&mut neighbours.iter().map(|n| n.1));
-        }
-        if neighbours.iter().any(|n| n.0 == 0.0) {
-            return mean(&mut neighbours.iter().filter(|n| n.0 == 0.0).map(|n| n.1));
-        }
-        let (weighted, weights) = neighbours
-            .iter()
-            .fold((0.0, 0.0), |(s, w), &(d, y)| (s + y / d, w + 1.0 / d));
-        weighted / weights
+/// The mean target of `(distance, target)` pairs, weighted `by_distance` (1/distance) or not;
+/// with weights, rows at distance 0 alone decide, as in scikit-learn.
+fn average(neighbours: &[(f64, f64)], by_distance: bool) -> f64 {
+    let mean = |values: &mut dyn Iterator<Item = f64>| {
+        let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+        sum / n.max(1) as f64
+    };
+    if !by_distance {
+        return mean(&mut neighbours.iter().map(|n| n.1));
     }
+    if neighbours.iter().any(|n| n.0 == 0.0) {
+        return mean(&mut neighbours.iter().filter(|n| n.0 == 0.0).map(|n| n.1));
+    }
+    let (weighted, weights) = neighbours
+        .iter()
+        .fold((0.0, 0.0), |(s, w), &(d, y)| (s + y / d, w + 1.0 / d));
+    weighted / weights
 }
 
 #[cfg(test)]
@@ -236,28 +262,72 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_search_predicts_as_each_k_fitted_alone() {
+    fn one_search_predicts_as_each_setting_fitted_alone() {
         // Rows on a coarse grid, so that many distances tie.
         let x = Array2::from_shape_fn((60, 3), |(r, c)| ((r * (c + 2)) % 5) as f64);
         let y: Vec<f64> = (0..60).map(|r| (r * r % 17) as f64).collect();
         let query = Array2::from_shape_fn((25, 3), |(r, c)| ((r + c) % 6) as f64 * 0.8);
-        for weights in ["uniform", "distance"] {
-            let fit = |k: i64| {
-                let params = grid(&[("k", ints(&[k])), ("weights", texts(&[weights]))]).remove(0);
-                Knn.fit(&params, x.view(), ArrayView1::from(&y), 0).unwrap()
-            };
-            let FittedModel::Knn(largest) = fit(20) else {
-                panic!("a k-NN model")
-            };
-            let together = largest.predict_ks(query.view(), &[20, 7, 1]).unwrap();
-            for (k, predicted) in [20, 7, 1].into_iter().zip(together) {
-                assert_eq!(predicted, fit(k).predict(query.view()).unwrap(), "k = {k}");
-                let truncated = largest.truncated(k as usize).unwrap();
-                assert_eq!(predicted, truncated.predict(query.view()).unwrap());
-            }
-            assert!(largest.truncated(21).is_err());
-            assert!(largest.predict_ks(query.view(), &[0]).is_err());
+        let fit = |k: i64, weights: &str| {
+            let params = grid(&[("k", ints(&[k])), ("weights", texts(&[weights]))]).remove(0);
+            Knn.fit(&params, x.view(), ArrayView1::from(&y), 0).unwrap()
+        };
+        let FittedModel::Knn(largest) = fit(20, "distance") else {
+            panic!("a k-NN model")
+        };
+        let settings = [
+            (20, "uniform"),
+            (7, "distance"),
+            (1, "uniform"),
+            (20, "distance"),
+        ];
+        let stages: Vec<usize> = settings
+            .iter()
+            .map(|&(k, w)| stage(k as usize, w == "distance"))
+            .collect();
+        let together = largest.predict_stages(query.view(), &stages).unwrap();
+        for ((&(k, w), &s), predicted) in settings.iter().zip(&stages).zip(together) {
+            let alone = fit(k, w).predict(query.view()).unwrap();
+            assert_eq!(predicted, alone, "k = {k}, {w}");
+            let truncated = largest.truncated(s).unwrap();
+            assert_eq!(predicted, truncated.predict(query.view()).unwrap());
         }
+        // The weightings differ where the neighbours are not all at one distance.
+        assert_ne!(
+            fit(7, "uniform").predict(query.view()).unwrap(),
+            fit(7, "distance").predict(query.view()).unwrap()
+        );
+        assert!(largest.truncated(stage(21, false)).is_err());
+        assert!(largest
+            .predict_stages(query.view(), &[stage(0, true)])
+            .is_err());
+        // A k above the rows keeps them all, as a fit with it does.
+        let few = x.slice(ndarray::s![..4, ..]);
+        let FittedModel::Knn(small) = Knn
+            .fit(
+                &fit_params(20, "distance"),
+                few,
+                ArrayView1::from(&y[..4]),
+                0,
+            )
+            .unwrap()
+        else {
+            panic!("a k-NN model")
+        };
+        let uniform = small.truncated(stage(20, false)).unwrap();
+        let alone = Knn.fit(
+            &fit_params(20, "uniform"),
+            few,
+            ArrayView1::from(&y[..4]),
+            0,
+        );
+        assert_eq!(
+            uniform.predict(query.view()).unwrap(),
+            alone.unwrap().predict(query.view()).unwrap()
+        );
+    }
+
+    fn fit_params(k: i64, weights: &str) -> Params {
+        grid(&[("k", ints(&[k])), ("weights", texts(&[weights]))]).remove(0)
     }
 
     #[test]

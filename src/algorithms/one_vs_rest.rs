@@ -49,6 +49,9 @@ impl<A: Algorithm> Algorithm for OneVsRest<A> {
     fn staged_param(&self) -> Option<&'static str> {
         self.binary.staged_param()
     }
+    fn prediction_params(&self) -> &'static [&'static str] {
+        self.binary.prediction_params()
+    }
     fn skip_reason(&self, rows: usize, cols: usize) -> Option<String> {
         self.binary.skip_reason(rows, cols)
     }

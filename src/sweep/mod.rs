@@ -49,12 +49,26 @@ impl Candidate {
     }
 
     /// The algorithm and the setting less its staged hyperparameter (boosting's iterations,
-    /// k-NN's k), for a staged candidate: candidates with the same key are scored from one fit.
+    /// k-NN's k), for a staged candidate: candidates with the same key are truncations of one
+    /// another's model.
     pub fn staged_key(&self) -> Option<(&'static str, Params)> {
+        self.key_without(&[])
+    }
+
+    /// The [`Candidate::staged_key`] less the hyperparameters that only change how a model
+    /// predicts ([`Algorithm::prediction_params`]): candidates with the same key are scored
+    /// from one fit.
+    pub fn fit_key(&self) -> Option<(&'static str, Params)> {
+        self.key_without(self.algorithm.prediction_params())
+    }
+
+    fn key_without(&self, also: &[&str]) -> Option<(&'static str, Params)> {
         let key = self.algorithm.staged_param()?;
         self.learner.stages()?;
         let mut rest = self.params.clone();
-        rest.remove(key);
+        for param in std::iter::once(&key).chain(also) {
+            rest.remove(*param);
+        }
         Some((self.algorithm.id(), rest))
     }
 }

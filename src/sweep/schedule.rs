@@ -10,9 +10,10 @@ use super::Candidate;
 const CANDIDATE_MAJOR_BYTES: usize = 256 << 20;
 
 /// The runnable candidates in groups scored from one fit: candidates of an algorithm with a
-/// staged hyperparameter (boosting's iterations, k-NN's k) that differ only in it share the
-/// fit with the most stages, first in its group; the others are its truncations, which are
-/// exactly the models fitted with fewer stages. Every other candidate is a group of its own.
+/// staged hyperparameter (boosting's iterations, k-NN's k) that differ only in it (and in how
+/// a model predicts: k-NN's weighting) share the fit with the most stages, first in its group;
+/// the others are its truncations, which are exactly the models fitted with fewer stages.
+/// Every other candidate is a group of its own.
 /// Groups come baselines first, then longest first by `cost` (or, `cheap_first` under a time
 /// budget, so that as many candidates as possible finish, shortest first), then in candidate
 /// order.
@@ -24,7 +25,7 @@ pub(super) fn groups(
 ) -> Vec<Vec<usize>> {
     let staged = |c: usize| {
         let candidate = &candidates[c];
-        Some((candidate.staged_key()?, candidate.learner.stages()?))
+        Some((candidate.fit_key()?, candidate.learner.stages()?))
     };
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for &c in runnable {
