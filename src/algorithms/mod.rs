@@ -70,7 +70,7 @@ pub trait Algorithm: Send + Sync {
         &[]
     }
     /// A cheaper setting that stands for `params` in the race's first-fold look, if any (a
-    /// forest with a quarter of its trees): a setting the race keeps is then scored on every
+    /// forest with a tenth of its trees): a setting the race keeps is then scored on every
     /// fold as it is, one it prunes is a row of its look.
     fn look(&self, _params: &Params) -> Option<Params> {
         None

@@ -238,7 +238,7 @@ impl Compare {
     /// algorithm go on to the other folds, and those a stack of the first fold's predictions
     /// leans on (see [`crate::ensemble::leaned_on`]), with the settings sharing their staged fits; the
     /// others are ranked below as `pruned`, with their first fold's scores and the reason (a
-    /// forest looks with a quarter of its trees: kept, it is scored on every fold; pruned, its
+    /// forest looks with a tenth of its trees: kept, it is scored on every fold; pruned, its
     /// row is the look). Off, every setting is scored on every fold (`--full-cv`). Shards always
     /// score the whole grid: they never wait for each other.
     pub fn race(mut self, on: bool) -> Compare {

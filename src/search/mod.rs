@@ -162,7 +162,7 @@ pub fn run(
     Searched { entries, trace }
 }
 
-/// The grid's race: every setting on the first fold (a forest with a quarter of its trees: its
+/// The grid's race: every setting on the first fold (a forest with a tenth of its trees: its
 /// look), then only the [`survivors`] on the other folds (on every fold, a setting that looked
 /// through a cheaper one); the rest are pruned with their first fold's scores, rows of their
 /// looks. Returns the candidates and their outcomes in grid order and the candidate-folds

@@ -80,10 +80,10 @@ fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
                 };
                 assert_eq!(scores(entry), scores(same), "{name}");
             }
-            // A forest pruned after its look: a row of the look, a quarter of the trees.
+            // A forest pruned after its look: a row of the look, a tenth of the trees.
             Status::Pruned if entry.model == "rf" => {
                 assert_eq!(entry.folds.len(), 1, "{name}");
-                assert!(name.contains("n_trees=25"), "{name}");
+                assert!(name.contains("n_trees=10"), "{name}");
                 looks += 1;
             }
             // Pruned: the first fold's scores, and why.
@@ -106,7 +106,7 @@ fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
     let singles: Vec<_> = full.entries.iter().filter(|e| e.blend.is_none()).collect();
     let leader = singles.iter().map(|e| first(e)).fold(f64::MAX, f64::min);
     let mut algorithms = 0;
-    // (Not the forest: it was judged by its 25-tree look.)
+    // (Not the forest: it was judged by its 10-tree look.)
     for id in ["ridge", "dt", "gbm", "knn"] {
         let best = singles
             .iter()
@@ -125,7 +125,7 @@ fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
         "{kept} of {grid} kept, of {algorithms} algorithms"
     );
     // The race's candidate-folds: the grid on the first fold, the kept on the other four (a
-    // kept forest on all five: its look had a quarter of its trees).
+    // kept forest on all five: its look had a tenth of its trees).
     assert!(looks >= 2, "{looks} forest looks pruned");
     let forests = raced
         .entries
