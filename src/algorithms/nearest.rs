@@ -259,6 +259,8 @@ fn average(neighbours: &[(f64, f64)], by_distance: bool) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use ndarray::s;
+
     use super::*;
 
     #[test]
@@ -267,10 +269,7 @@ mod tests {
         let x = Array2::from_shape_fn((60, 3), |(r, c)| ((r * (c + 2)) % 5) as f64);
         let y: Vec<f64> = (0..60).map(|r| (r * r % 17) as f64).collect();
         let query = Array2::from_shape_fn((25, 3), |(r, c)| ((r + c) % 6) as f64 * 0.8);
-        let fit = |k: i64, weights: &str| {
-            let params = grid(&[("k", ints(&[k])), ("weights", texts(&[weights]))]).remove(0);
-            Knn.fit(&params, x.view(), ArrayView1::from(&y), 0).unwrap()
-        };
+        let fit = |k, weights| fit_knn(k, weights, x.view(), ArrayView1::from(&y));
         let FittedModel::Knn(largest) = fit(20, "distance") else {
             panic!("a k-NN model")
         };
@@ -301,43 +300,28 @@ mod tests {
             .predict_stages(query.view(), &[stage(0, true)])
             .is_err());
         // A k above the rows keeps them all, as a fit with it does.
-        let few = x.slice(ndarray::s![..4, ..]);
-        let FittedModel::Knn(small) = Knn
-            .fit(
-                &fit_params(20, "distance"),
-                few,
-                ArrayView1::from(&y[..4]),
-                0,
-            )
-            .unwrap()
-        else {
+        let few = |k, weights| fit_knn(k, weights, x.slice(s![..4, ..]), ArrayView1::from(&y[..4]));
+        let FittedModel::Knn(small) = few(20, "distance") else {
             panic!("a k-NN model")
         };
         let uniform = small.truncated(stage(20, false)).unwrap();
-        let alone = Knn.fit(
-            &fit_params(20, "uniform"),
-            few,
-            ArrayView1::from(&y[..4]),
-            0,
-        );
         assert_eq!(
             uniform.predict(query.view()).unwrap(),
-            alone.unwrap().predict(query.view()).unwrap()
+            few(20, "uniform").predict(query.view()).unwrap()
         );
     }
 
-    fn fit_params(k: i64, weights: &str) -> Params {
-        grid(&[("k", ints(&[k])), ("weights", texts(&[weights]))]).remove(0)
+    /// A k-NN model of `k` neighbours weighted by `weights`, fitted on `x` and `y`.
+    fn fit_knn(k: i64, weights: &str, x: ArrayView2<f64>, y: ArrayView1<f64>) -> FittedModel {
+        let params = grid(&[("k", ints(&[k])), ("weights", texts(&[weights]))]).remove(0);
+        Knn.fit(&params, x, y, 0).unwrap()
     }
 
     #[test]
     fn neighbours_average_uniformly_or_by_inverse_distance() {
         let x = Array2::from_shape_vec((4, 1), vec![0.0, 1.0, 3.0, 10.0]).unwrap();
         let y = ndarray::arr1(&[0.0, 10.0, 30.0, 100.0]);
-        let fit = |k: i64, weights: &str| {
-            let params = grid(&[("k", ints(&[k])), ("weights", texts(&[weights]))]).remove(0);
-            Knn.fit(&params, x.view(), y.view(), 0).unwrap()
-        };
+        let fit = |k, weights| fit_knn(k, weights, x.view(), y.view());
         let query = Array2::from_shape_vec((2, 1), vec![0.5, 1.0]).unwrap();
         // Two nearest of 0.5: 0 and 1 (targets 0, 10).
         assert_eq!(fit(2, "uniform").predict(query.view()).unwrap()[0], 5.0);
