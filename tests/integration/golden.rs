@@ -132,9 +132,12 @@ fn predictions(model: &Model, data: &str) -> String {
 fn saved_models_load_and_predict_the_same_bits() {
     for (stem, data, target, algorithm) in MODELS {
         let file = golden_dir().join(format!("models/{stem}.automl"));
-        if updating() {
+        // A model file is written once, when missing: the files saved by earlier builds are
+        // what this test loads (without ensembles, so that the file is the algorithm's own).
+        if updating() && !file.exists() {
             let result = Compare::new(target)
                 .include([algorithm])
+                .ensembles(false)
                 .run_csv(dataset(data))
                 .unwrap();
             std::fs::create_dir_all(file.parent().unwrap()).unwrap();
