@@ -1,5 +1,6 @@
-//! Linear regression on linfa: ordinary least squares and ridge (linfa-linear's QR least
-//! squares), lasso and elastic net by coordinate descent ([`super::descent`]). Every fit matches
+//! Linear regression on linfa: ordinary least squares and ridge (by Cholesky of the normal
+//! equations, or linfa-linear's QR least squares where they are nearly singular), lasso and
+//! elastic net by coordinate descent ([`super::descent`]). Every fit matches
 //! scikit-learn's objective and unpenalised intercept (`fit_intercept=True`).
 
 use linfa::prelude::Fit;
@@ -60,7 +61,22 @@ impl Algorithm for Ols {
 }
 
 impl Learner for Ols {
+    /// On a tall table by Cholesky of the centred normal equations X'X w = X'y when no column
+    /// is nearly a combination of the others (see [`trusted_cholesky`]): linfa's QR took 3.6 s
+    /// a fold on 16,000 x 500, this 0.35 s. Otherwise (collinear columns, wider than tall) by
+    /// linfa's QR least squares.
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
+        if x.nrows() > x.ncols() {
+            let (centering, centred_x, centred_y, y_mean) = centre(x, y)?;
+            let gram = centred_x.t().dot(&centred_x);
+            if let Some(weights) = normal_equations(gram, centred_x.view(), centred_y.view())? {
+                return Ok(FittedModel::Linear(Linear {
+                    centering: Some(centering),
+                    weights,
+                    intercept: y_mean,
+                }));
+            }
+        }
         let model = LinearRegression::new()
             .fit(&DatasetBase::new(x, y))
             .map_err(least_squares_failed)?;
@@ -120,15 +136,7 @@ impl Learner for RidgeFit {
             (true, false) => {
                 let mut gram = centred_x.t().dot(&centred_x);
                 gram.diag_mut().mapv_inplace(|d| d + self.alpha);
-                trusted_cholesky(gram)
-                    .map(|l| {
-                        let b = column(centred_x.t().dot(&centred_y));
-                        let z = l.solve_triangular_into(b, UPLO::Lower)?;
-                        l.t().solve_triangular_into(z, UPLO::Upper)
-                    })
-                    .transpose()
-                    .map_err(|e| FitError::backend("the ridge Cholesky solve", e))?
-                    .map(|w| w.column(0).to_owned())
+                normal_equations(gram, centred_x.view(), centred_y.view())?
             }
         };
         if let Some(weights) = solved {
@@ -302,6 +310,24 @@ fn compress(
     let design = r.slice(s![..p, ..p]).to_owned();
     let targets = r.slice(s![..p, p]).to_owned();
     Ok((design, targets, alpha * n as f64 / p as f64))
+}
+
+/// The solution w of `gram` w = X'y by its [`trusted_cholesky`] factor, given the centred `x`
+/// and `y`; `None` when the factor is not trusted.
+fn normal_equations(
+    gram: Array2<f64>,
+    x: ArrayView2<f64>,
+    y: ArrayView1<f64>,
+) -> FitResult<Option<Array1<f64>>> {
+    let Some(l) = trusted_cholesky(gram) else {
+        return Ok(None);
+    };
+    let b = x.t().dot(&y).insert_axis(Axis(1));
+    let solved = l
+        .solve_triangular_into(b, UPLO::Lower)
+        .and_then(|z| l.t().solve_triangular_into(z, UPLO::Upper))
+        .map_err(|e| FitError::backend("the normal equations' Cholesky solve", e))?;
+    Ok(Some(solved.column(0).to_owned()))
 }
 
 /// The Cholesky factor L of `gram` (L L' = gram) when every pivot keeps at least 1e-8 of its
