@@ -7,6 +7,7 @@ use linfa::prelude::Fit;
 use linfa::DatasetBase;
 use linfa_linalg::cholesky::{CholeskyInplace, SolveCInplace};
 use linfa_linalg::qr::QRInto;
+use linfa_linalg::svd::SVDInto;
 use linfa_linalg::triangular::{SolveTriangularInplace, UPLO};
 use linfa_linear::LinearRegression;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
@@ -63,19 +64,21 @@ impl Algorithm for Ols {
 impl Learner for Ols {
     /// On a tall table by Cholesky of the centred normal equations X'X w = X'y when no column
     /// is nearly a combination of the others (see [`trusted_cholesky`]): linfa's QR took 3.6 s
-    /// a fold on 16,000 x 500, this 0.35 s. Otherwise (collinear columns, wider than tall) by
-    /// linfa's QR least squares.
+    /// a fold on 16,000 x 500, this 0.35 s. Where some are, the least-squares weights of
+    /// smallest norm ([`minimum_norm`]). On a table wider than tall, linfa's least squares.
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
         if x.nrows() > x.ncols() {
             let (centering, centred_x, centred_y, y_mean) = centre(x, y)?;
             let gram = centred_x.t().dot(&centred_x);
-            if let Some(weights) = normal_equations(gram, centred_x.view(), centred_y.view())? {
-                return Ok(FittedModel::Linear(Linear {
-                    centering: Some(centering),
-                    weights,
-                    intercept: y_mean,
-                }));
-            }
+            let weights = match normal_equations(gram, centred_x.view(), centred_y.view())? {
+                Some(weights) => weights,
+                None => minimum_norm(centred_x, centred_y.view())?,
+            };
+            return Ok(FittedModel::Linear(Linear {
+                centering: Some(centering),
+                weights,
+                intercept: y_mean,
+            }));
         }
         let model = LinearRegression::new()
             .fit(&DatasetBase::new(x, y))
@@ -86,6 +89,44 @@ impl Learner for Ols {
             intercept: model.intercept(),
         }))
     }
+}
+
+/// The least-squares weights of smallest norm of a tall centred `x` and `y` (scikit-learn's
+/// answer, from LAPACK's `gelsd`): QR of [X | y] gives R and Q'y (as in [`compress`]), and the
+/// SVD of R leaves out the directions whose singular value is below 1e-12 of the largest. A
+/// column that is a combination of others (a copy, a date part that repeats a column) has one;
+/// QR alone had turned it into weights of +-1e16, whose rounding left predictions off by units.
+fn minimum_norm(x: Array2<f64>, y: ArrayView1<f64>) -> FitResult<Array1<f64>> {
+    let (n, p) = x.dim();
+    if p == 0 {
+        return Ok(Array1::zeros(0));
+    }
+    let mut stacked = Array2::zeros((n, p + 1).f());
+    stacked.slice_mut(s![.., ..p]).assign(&x);
+    stacked.column_mut(p).assign(&y);
+    drop(x);
+    let r = stacked
+        .qr_into()
+        .map_err(|e| FitError::backend("QR", e))?
+        .into_r();
+    let projected = r.slice(s![..p, p]).to_owned();
+    let (u, sigma, vt) = r
+        .slice(s![..p, ..p])
+        .to_owned()
+        .svd_into(true, true)
+        .map_err(|e| FitError::backend("SVD", e))?;
+    let (Some(u), Some(vt)) = (u, vt) else {
+        return Err(FitError::backend("SVD", "no singular vectors"));
+    };
+    let largest = sigma.iter().fold(0.0_f64, |m, &v| m.max(v));
+    let scaled: Array1<f64> = u
+        .t()
+        .dot(&projected)
+        .iter()
+        .zip(&sigma)
+        .map(|(&b, &v)| if v > 1e-12 * largest { b / v } else { 0.0 })
+        .collect();
+    Ok(vt.t().dot(&scaled))
 }
 
 impl Algorithm for Ridge {
@@ -415,6 +456,34 @@ mod tests {
                 panic!("a linear model")
             };
             assert!(gradient_norm(&x, &y, &linear, 0.5) < 1e-8, "{n} x {p}");
+        }
+    }
+
+    #[test]
+    fn ols_solves_least_squares_by_cholesky_and_with_the_least_norm_where_columns_are_collinear() {
+        let (n, p) = (40, 4);
+        let x = Array2::from_shape_fn((n, p), |(i, j)| ((i * 7 + j * 13) % 17) as f64 / 3.0);
+        let y = Array1::from_shape_fn(n, |i| (i % 5) as f64 + x[[i, 0]] - 2.0 * x[[i, 2]]);
+        // A copy of column 1: the normal equations are singular, and the two copies share its
+        // weight equally (the least-norm solution).
+        let mut collinear = Array2::zeros((n, p + 1));
+        collinear.slice_mut(s![.., ..p]).assign(&x);
+        collinear.column_mut(p).assign(&x.column(1));
+        let fit = |x: &Array2<f64>| match Learner::fit(&Ols, x.view(), y.view(), 0).unwrap() {
+            FittedModel::Linear(linear) => linear,
+            _ => panic!("a linear model"),
+        };
+        let (alone, shared) = (fit(&x), fit(&collinear));
+        assert!(gradient_norm(&x, &y, &alone, 0.0) < 1e-8);
+        assert!(gradient_norm(&collinear, &y, &shared, 0.0) < 1e-8);
+        let w = &shared.weights;
+        assert!((w[1] - w[p]).abs() < 1e-9, "{w}");
+        for (j, expected) in [(0, alone.weights[0]), (1, alone.weights[1] / 2.0)] {
+            assert!(
+                (w[j] - expected).abs() < 1e-9,
+                "{w} against {}",
+                alone.weights
+            );
         }
     }
 }
