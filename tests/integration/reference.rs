@@ -3,7 +3,7 @@
 use automl::{Compare, Metric, Status};
 use serde_json::Value;
 
-use crate::common::{data_file, dataset};
+use crate::common::{data_file, dataset, scratch_dir};
 
 #[test]
 fn linear_models_match_scikit_learn_on_contiguous_folds() {
@@ -55,6 +55,48 @@ fn linear_models_match_scikit_learn_on_contiguous_folds() {
             ((got - want) / want).abs() < 1e-6,
             "{model} {params}: mean rmse {got} vs {want}"
         );
+    }
+}
+
+/// Columns that repeat others (a copy, a negated copy) leave OLS's predictions as they were:
+/// the same fold scores as scikit-learn's on diabetes without them (its QR had given the copies
+/// weights of +-1e16, off by units).
+#[test]
+fn ols_with_repeated_columns_matches_scikit_learn_without_them() {
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(data_file("diabetes_linear.json")).unwrap())
+            .unwrap();
+    let text = std::fs::read_to_string(dataset("diabetes.csv")).unwrap();
+    let mut repeated = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let fields: Vec<&str> = line.split(',').collect();
+        let (copy, negated) = match i {
+            0 => (
+                format!("{}_copy", fields[2]),
+                format!("{}_negated", fields[4]),
+            ),
+            _ => (fields[2].to_string(), format!("-{}", fields[4])),
+        };
+        repeated.push_str(&format!("{line},{copy},{negated}\n"));
+    }
+    let file = scratch_dir("repeated-columns").join("diabetes.csv");
+    std::fs::write(&file, repeated).unwrap();
+    let board = Compare::new("progression")
+        .folds(5)
+        .shuffle(false)
+        .include(["ols"])
+        .ensembles(false)
+        .run_csv(&file)
+        .unwrap()
+        .leaderboard;
+    let ols = &board.entries[0];
+    assert_eq!(ols.status, Status::Ok, "{:?}", ols.error);
+    let expected = reference["ols"]["cv5_contiguous_fold_rmse"]
+        .as_array()
+        .unwrap();
+    for (fold, want) in ols.folds.iter().zip(expected) {
+        let (got, want) = (fold.scores[0], want.as_f64().unwrap());
+        assert!(((got - want) / want).abs() < 1e-6, "rmse {got} vs {want}");
     }
 }
 
