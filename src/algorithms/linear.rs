@@ -64,55 +64,58 @@ impl Algorithm for Ols {
 impl Learner for Ols {
     /// On a tall table by Cholesky of the centred normal equations X'X w = X'y when no column
     /// is nearly a combination of the others (see [`trusted_cholesky`]): linfa's QR took 3.6 s
-    /// a fold on 16,000 x 500, this 0.35 s. Where some are, the least-squares weights of
-    /// smallest norm ([`minimum_norm`]). On a table wider than tall, linfa's least squares.
+    /// a fold on 16,000 x 500, this 0.35 s. Otherwise (some column is, or the table is wider
+    /// than tall) the least-squares weights of smallest norm ([`minimum_norm`]).
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, _: u64) -> FitResult<FittedModel> {
-        if x.nrows() > x.ncols() {
-            let (centering, centred_x, centred_y, y_mean) = centre(x, y)?;
-            let gram = centred_x.t().dot(&centred_x);
-            let weights = match normal_equations(gram, centred_x.view(), centred_y.view())? {
-                Some(weights) => weights,
-                None => minimum_norm(centred_x, centred_y.view())?,
-            };
-            return Ok(FittedModel::Linear(Linear {
-                centering: Some(centering),
-                weights,
-                intercept: y_mean,
-            }));
-        }
-        let model = LinearRegression::new()
-            .fit(&DatasetBase::new(x, y))
-            .map_err(least_squares_failed)?;
+        let (centering, centred_x, centred_y, y_mean) = centre(x, y)?;
+        let trusted = match x.nrows() > x.ncols() {
+            true => {
+                let gram = centred_x.t().dot(&centred_x);
+                normal_equations(gram, centred_x.view(), centred_y.view())?
+            }
+            false => None,
+        };
+        let weights = match trusted {
+            Some(weights) => weights,
+            None => minimum_norm(centred_x, centred_y.view())?,
+        };
         Ok(FittedModel::Linear(Linear {
-            centering: None,
-            weights: model.params().clone(),
-            intercept: model.intercept(),
+            centering: Some(centering),
+            weights,
+            intercept: y_mean,
         }))
     }
 }
 
-/// The least-squares weights of smallest norm of a tall centred `x` and `y` (scikit-learn's
-/// answer, from LAPACK's `gelsd`): QR of [X | y] gives R and Q'y (as in [`compress`]), and the
-/// SVD of R leaves out the directions whose singular value is below 1e-12 of the largest. A
-/// column that is a combination of others (a copy, a date part that repeats a column) has one;
-/// QR alone had turned it into weights of +-1e16, whose rounding left predictions off by units.
+/// The least-squares weights of smallest norm of centred `x` and `y` (scikit-learn's answer,
+/// from LAPACK's `gelsd`), by an SVD that leaves out the directions whose singular value is
+/// below 1e-12 of the largest. A tall `x` is first reduced by QR of [X | y] to R and Q'y (as in
+/// [`compress`]); a wide one is decomposed as it is (its centred rows have one such direction).
+/// A column that is a combination of others (a copy, a date part that repeats a column) has
+/// one too: linfa's QR had turned it into weights of +-1e16, whose rounding left predictions
+/// off by units.
 fn minimum_norm(x: Array2<f64>, y: ArrayView1<f64>) -> FitResult<Array1<f64>> {
     let (n, p) = x.dim();
-    if p == 0 {
-        return Ok(Array1::zeros(0));
+    if p == 0 || n == 0 {
+        return Ok(Array1::zeros(p));
     }
-    let mut stacked = Array2::zeros((n, p + 1).f());
-    stacked.slice_mut(s![.., ..p]).assign(&x);
-    stacked.column_mut(p).assign(&y);
-    drop(x);
-    let r = stacked
-        .qr_into()
-        .map_err(|e| FitError::backend("QR", e))?
-        .into_r();
-    let projected = r.slice(s![..p, p]).to_owned();
-    let (u, sigma, vt) = r
-        .slice(s![..p, ..p])
-        .to_owned()
+    let (matrix, rhs) = if n > p {
+        let mut stacked = Array2::zeros((n, p + 1).f());
+        stacked.slice_mut(s![.., ..p]).assign(&x);
+        stacked.column_mut(p).assign(&y);
+        drop(x);
+        let r = stacked
+            .qr_into()
+            .map_err(|e| FitError::backend("QR", e))?
+            .into_r();
+        (
+            r.slice(s![..p, ..p]).to_owned(),
+            r.slice(s![..p, p]).to_owned(),
+        )
+    } else {
+        (x, y.to_owned())
+    };
+    let (u, sigma, vt) = matrix
         .svd_into(true, true)
         .map_err(|e| FitError::backend("SVD", e))?;
     let (Some(u), Some(vt)) = (u, vt) else {
@@ -121,7 +124,7 @@ fn minimum_norm(x: Array2<f64>, y: ArrayView1<f64>) -> FitResult<Array1<f64>> {
     let largest = sigma.iter().fold(0.0_f64, |m, &v| m.max(v));
     let scaled: Array1<f64> = u
         .t()
-        .dot(&projected)
+        .dot(&rhs)
         .iter()
         .zip(&sigma)
         .map(|(&b, &v)| if v > 1e-12 * largest { b / v } else { 0.0 })
@@ -456,6 +459,24 @@ mod tests {
                 panic!("a linear model")
             };
             assert!(gradient_norm(&x, &y, &linear, 0.5) < 1e-8, "{n} x {p}");
+        }
+    }
+
+    #[test]
+    fn ols_on_a_wide_table_is_the_least_norm_fit_that_ridge_tends_to() {
+        let (n, p) = (12, 30);
+        let x = Array2::from_shape_fn((n, p), |(i, j)| {
+            ((i * 7 + j * 13) % 17) as f64 / 3.0 + ((i * j) % 5) as f64
+        });
+        let y = Array1::from_shape_fn(n, |i| (i % 5) as f64 + x[[i, 0]]);
+        let fit = |learner: &dyn Learner| match learner.fit(x.view(), y.view(), 0).unwrap() {
+            FittedModel::Linear(linear) => linear,
+            _ => panic!("a linear model"),
+        };
+        let (ols, ridge) = (fit(&Ols), fit(&RidgeFit { alpha: 1e-8 }));
+        assert!(gradient_norm(&x, &y, &ols, 0.0) < 1e-8);
+        for (a, b) in ols.weights.iter().zip(&ridge.weights) {
+            assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
         }
     }
 

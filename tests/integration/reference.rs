@@ -81,19 +81,43 @@ fn ols_with_repeated_columns_matches_scikit_learn_without_them() {
     }
     let file = scratch_dir("repeated-columns").join("diabetes.csv");
     std::fs::write(&file, repeated).unwrap();
+    assert_ols_fold_rmse(&file, &reference["ols"]["cv5_contiguous_fold_rmse"]);
+}
+
+/// OLS on a table wider than tall (the first 10 rows of diabetes: 8 training rows a fold, 10
+/// columns) is the least-norm least-squares fit, scikit-learn's fold scores
+/// (tests/data/wide_linear.py); linfa's least squares had scored 37.88 against 54.12.
+#[test]
+fn ols_wider_than_tall_matches_scikit_learn() {
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(data_file("wide_linear.json")).unwrap())
+            .unwrap();
+    let rows = reference["ols"]["rows"].as_u64().unwrap() as usize;
+    let text = std::fs::read_to_string(dataset("diabetes.csv")).unwrap();
+    let head: String = text
+        .lines()
+        .take(rows + 1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let file = scratch_dir("wide-ols").join("diabetes.csv");
+    std::fs::write(&file, head).unwrap();
+    assert_ols_fold_rmse(&file, &reference["ols"]["cv5_contiguous_fold_rmse"]);
+}
+
+/// OLS on `file` (target `progression`) under 5 contiguous folds scores `expected`, fold by fold.
+fn assert_ols_fold_rmse(file: &std::path::Path, expected: &Value) {
     let board = Compare::new("progression")
         .folds(5)
         .shuffle(false)
         .include(["ols"])
         .ensembles(false)
-        .run_csv(&file)
+        .run_csv(file)
         .unwrap()
         .leaderboard;
     let ols = &board.entries[0];
     assert_eq!(ols.status, Status::Ok, "{:?}", ols.error);
-    let expected = reference["ols"]["cv5_contiguous_fold_rmse"]
-        .as_array()
-        .unwrap();
+    let expected = expected.as_array().unwrap();
+    assert_eq!(ols.folds.len(), expected.len());
     for (fold, want) in ols.folds.iter().zip(expected) {
         let (got, want) = (fold.scores[0], want.as_f64().unwrap());
         assert!(((got - want) / want).abs() < 1e-6, "rmse {got} vs {want}");
