@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::binning::Binned;
-use super::grow::{grow, Growth};
+use super::grow::{grow, Fitting, Growth};
 use super::predict::{normalised, Combine, Ensemble};
 use crate::algorithms::{FitError, FitResult};
 
@@ -34,6 +34,7 @@ pub(super) fn fit_boosting(
     } else {
         mean
     };
+    let relevance = bins.by_relevance(&y.to_vec());
     let mut raw = vec![base; rows];
     let (mut grad, mut hess) = (vec![0.0; rows], vec![1.0; rows]);
     let mut sample: Vec<u32> = (0..rows as u32).collect();
@@ -65,9 +66,15 @@ pub(super) fn fit_boosting(
                 grad[r] = y[r] - raw[r];
             }
         }
+        let fitting = Fitting {
+            bins: &bins,
+            relevance: &relevance,
+            grad: &grad,
+            hess: &hess,
+        };
         let grown = match drawn {
-            None => grow(&bins, &grad, &hess, growth, &mut rng, &mut sample),
-            Some(n) => grow(&bins, &grad, &hess, growth, &mut rng, &mut sample[..n]),
+            None => grow(&fitting, growth, &mut rng, &mut sample),
+            Some(n) => grow(&fitting, growth, &mut rng, &mut sample[..n]),
         };
         let mut updated = vec![drawn.is_none(); if drawn.is_some() { rows } else { 0 }];
         for &(leaf, start, end) in &grown.leaves {

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::binning::Binned;
-use super::grow::{grow, Grown, Growth};
+use super::grow::{grow, Fitting, Grown, Growth};
 use super::predict::{normalised, Combine, Ensemble};
 use crate::algorithms::{FitError, FitResult};
 
@@ -28,6 +28,13 @@ pub(super) fn fit_forest(
     let bins = Binned::new(x);
     let grad = y.to_vec();
     let hess = vec![1.0; rows];
+    let relevance = bins.by_relevance(&grad);
+    let fitting = Fitting {
+        bins: &bins,
+        relevance: &relevance,
+        grad: &grad,
+        hess: &hess,
+    };
     let grown: Vec<Grown> = (0..trees)
         .into_par_iter()
         .map(|t| {
@@ -42,7 +49,7 @@ pub(super) fn fit_forest(
             } else {
                 (0..rows as u32).collect()
             };
-            grow(&bins, &grad, &hess, growth, &mut rng, &mut sample)
+            grow(&fitting, growth, &mut rng, &mut sample)
         })
         .collect();
     let mut gains = vec![0.0; x.ncols()];

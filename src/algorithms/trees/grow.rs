@@ -39,18 +39,31 @@ pub(super) struct Grown {
     pub(super) leaves: Vec<(u32, usize, usize)>,
 }
 
-/// Grows one tree over the sample `rows` (indices into `bins`, ascending, repeats allowed),
+/// The fit's data as one tree sees it: the binned features, the features from the most
+/// relevant (see [`Binned::by_relevance`]), and the rows' gradients and hessians.
+pub(super) struct Fitting<'a> {
+    pub(super) bins: &'a Binned,
+    pub(super) relevance: &'a [usize],
+    pub(super) grad: &'a [f64],
+    pub(super) hess: &'a [f64],
+}
+
+/// Grows one tree over the sample `rows` (indices into the bins, ascending, repeats allowed),
 /// partitioning `rows` so that each leaf's rows are a contiguous range.
 pub(super) fn grow(
-    bins: &Binned,
-    grad: &[f64],
-    hess: &[f64],
+    fitting: &Fitting,
     growth: &Growth,
     rng: &mut ChaCha8Rng,
     rows: &mut [u32],
 ) -> Grown {
+    let Fitting {
+        bins,
+        relevance,
+        grad,
+        hess,
+    } = *fitting;
     let mut policy = NodePolicy::new(bins, growth);
-    let mut finder = SplitFinder::new(bins, growth, grad, hess);
+    let mut finder = SplitFinder::new(bins, growth, grad, hess, relevance);
     let mut pool = Pool::default();
     // The histogram of the last node searched with one: a split's children subtract from it.
     let mut histogram = pool.take();
@@ -82,7 +95,14 @@ pub(super) fn grow(
                 }
             }
             let node_histogram = use_histogram.then_some(&histogram);
-            finder.best(policy.features(), node_histogram, node_rows, p.sums, rng)
+            finder.best(
+                policy.features(),
+                &policy.position,
+                node_histogram,
+                node_rows,
+                p.sums,
+                rng,
+            )
         } else {
             pool.recycle(p.histogram);
             None
@@ -161,6 +181,8 @@ struct NodePolicy<'a> {
     bins: &'a Binned,
     /// Candidate features; the first `tried` are this node's when sampling.
     features: Vec<usize>,
+    /// Each feature's place in `features`.
+    position: Vec<usize>,
     tried: usize,
     /// Extra trees' random splits read no histogram.
     random: bool,
@@ -176,6 +198,7 @@ impl<'a> NodePolicy<'a> {
         NodePolicy {
             bins,
             features: (0..bins.cols).collect(),
+            position: (0..bins.cols).collect(),
             tried: growth.max_features.min(bins.cols),
             random: growth.random_splits,
             histogram_rows: (0..bins.cols).map(|f| bins.bins(f)).sum::<usize>() / bins.cols.max(1),
@@ -194,6 +217,8 @@ impl<'a> NodePolicy<'a> {
             for i in 0..tried {
                 let j = rng.gen_range(i..cols);
                 self.features.swap(i, j);
+                self.position[self.features[i]] = i;
+                self.position[self.features[j]] = j;
             }
         }
         let mean_bins = self.features[..tried]
