@@ -109,16 +109,17 @@ impl Binned {
     pub(super) fn by_relevance(&self, y: &[f64]) -> Vec<usize> {
         let n = self.rows as f64;
         let y_mean = y.iter().sum::<f64>() / n;
+        let centred: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+        let yy: f64 = centred.iter().map(|dy| dy * dy).sum();
         let correlation: Vec<f64> = (0..self.cols)
             .map(|f| {
                 let column = self.column(f);
                 let mean = column.iter().map(|&c| f64::from(c)).sum::<f64>() / n;
-                let (mut xy, mut xx, mut yy) = (0.0, 0.0, 0.0);
-                for (&c, &v) in column.iter().zip(y) {
-                    let (dx, dy) = (f64::from(c) - mean, v - y_mean);
+                let (mut xy, mut xx) = (0.0, 0.0);
+                for (&c, &dy) in column.iter().zip(&centred) {
+                    let dx = f64::from(c) - mean;
                     xy += dx * dy;
                     xx += dx * dx;
-                    yy += dy * dy;
                 }
                 match xx > 0.0 && yy > 0.0 {
                     true => (xy / (xx * yy).sqrt()).abs(),

@@ -278,7 +278,7 @@ fn child_histograms(
 
 /// The sums of `rows`' gradients and hessians, added in row order. (In locals: a `Sums` in the
 /// loop had been kept on the stack, a store and a load in every addition's chain.)
-fn sums_of(rows: &[u32], grad: &[f64], hess: &[f64]) -> Sums {
+pub(super) fn sums_of(rows: &[u32], grad: &[f64], hess: &[f64]) -> Sums {
     let (mut g, mut h) = (0.0, 0.0);
     for &r in rows {
         g += grad[r as usize];

@@ -340,6 +340,7 @@ fn surely_below(growth: &Growth, left: Sums, right: Sums, bar: f64) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::grow::sums_of;
     use super::*;
     use rand::SeedableRng;
 
@@ -368,14 +369,6 @@ mod tests {
         (Binned::new(x.view()), grad, node)
     }
 
-    fn sums(rows: &[u32], grad: &[f64]) -> Sums {
-        let mut total = Sums::default();
-        for &r in rows {
-            total.add(grad[r as usize], 1.0);
-        }
-        total
-    }
-
     #[test]
     fn the_ceiling_is_the_best_score_of_any_partition_of_the_rows() {
         let mut rng = ChaCha8Rng::seed_from_u64(21);
@@ -387,7 +380,7 @@ mod tests {
             let hess = vec![1.0; n];
             let numbered: Vec<usize> = (0..8).collect();
             let mut finder = SplitFinder::new(&bins, &growth, &grad, &hess, &numbered);
-            let total = sums(&node, &grad);
+            let total = sums_of(&node, &grad, &hess);
             let ceiling = finder.ceiling(&node, total, CEILING_FEATURES) / (1.0 - 1e-12);
             // Every way to part the node's rows (as positions: a repeated row may go either way).
             let mut most = f64::NEG_INFINITY;
@@ -396,7 +389,7 @@ mod tests {
                     .filter(|i| mask >> i & 1 == 1)
                     .map(|i| node[i])
                     .collect();
-                let left = sums(&left, &grad);
+                let left = sums_of(&left, &grad, &hess);
                 if allowed(&growth, left, total.minus(left)) {
                     most = most.max(score(&growth, left) + score(&growth, total.minus(left)));
                 }
@@ -424,7 +417,7 @@ mod tests {
             let hess = vec![1.0; n];
             // Features tried in number order either way, so that "no later" has a meaning.
             let features: Vec<usize> = (0..bins.cols).collect();
-            let total = sums(&node, &grad);
+            let total = sums_of(&node, &grad, &hess);
             let mut stopping = SplitFinder::new(&bins, &growth, &grad, &hess, &features);
             let mut full = SplitFinder::new(&bins, &growth, &grad, &hess, &features);
             full.unit_hessians = false;
@@ -473,7 +466,7 @@ mod tests {
         seven_first[..8].rotate_right(1);
         for relevance in [seven_first, (0..cols).rev().collect()] {
             let mut finder = SplitFinder::new(&bins, &growth, &grad, &hess, &relevance);
-            let total = sums(&[0, 1], &grad);
+            let total = sums_of(&[0, 1], &grad, &hess);
             let split = finder
                 .best(
                     &features,
