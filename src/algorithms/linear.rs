@@ -51,7 +51,7 @@ impl Algorithm for Ols {
         "Linear regression (OLS)"
     }
     fn backend(&self) -> &'static str {
-        "linfa-linear"
+        "automl (linfa-linalg)"
     }
     fn grid(&self) -> Vec<Params> {
         vec![Params::new()]
@@ -140,7 +140,7 @@ impl Algorithm for Ridge {
         "Ridge regression"
     }
     fn backend(&self) -> &'static str {
-        "linfa-linear"
+        "automl (linfa-linalg)"
     }
     fn grid(&self) -> Vec<Params> {
         grid(&[("alpha", floats(&[0.1, 1.0, 10.0]))])
