@@ -80,8 +80,9 @@ pub struct CompareArgs {
     #[arg(long, value_name = "N", value_parser = parse_trials)]
     pub(super) trials: Option<usize>,
     /// Score every setting of the grid on every fold. By default a table whose first fold has
-    /// 1,000 validation rows or more races its grid: every setting is scored on the first fold
-    /// and only the promising ones go on to the others (the rest are ranked as "pruned").
+    /// 400 validation rows or more (2,000 rows at 5 folds) races its grid: every setting is
+    /// scored on the first fold and only the promising ones go on to the others (the rest are
+    /// ranked as "pruned").
     /// Shards always score every fold: a merge equals this.
     #[arg(long)]
     pub(super) full_cv: bool,

@@ -239,8 +239,10 @@ impl Compare {
     /// leans on (see [`crate::ensemble::leaned_on`]), with the settings sharing their staged fits; the
     /// others are ranked below as `pruned`, with their first fold's scores and the reason (a
     /// forest looks with a tenth of its trees: kept, it is scored on every fold; pruned, its
-    /// row is the look). Off, every setting is scored on every fold (`--full-cv`). Shards always
-    /// score the whole grid: they never wait for each other.
+    /// row is the look). On a first fold of fewer than [`search::RACE_THIN_ROWS`] rows forests
+    /// are scored with all their trees and the cheap settings go on too
+    /// ([`search::RACE_CHEAP`]). Off, every setting is scored on every fold (`--full-cv`).
+    /// Shards always score the whole grid: they never wait for each other.
     pub fn race(mut self, on: bool) -> Compare {
         self.race = on;
         self

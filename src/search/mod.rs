@@ -4,14 +4,16 @@
 //! cheap look), and promotes the best third to the other folds; the rest are `pruned`, with the
 //! score they had. Only candidates scored on every fold are ranked.
 //!
-//! Every decision depends on scores alone, never on time or threads, so a work budget
-//! (`trials`: candidate-folds after the grid) gives the same leaderboard on any machine; a
-//! time budget stops wherever the clock says.
+//! Every decision depends on scores (and the race's on cost estimates) alone, never on time or
+//! threads, so a work budget (`trials`: candidate-folds after the grid) gives the same
+//! leaderboard on any machine; a time budget stops wherever the clock says.
 
+mod race;
 mod sample;
 
-use std::collections::{BTreeSet, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+pub use race::{races, RACE_CHEAP, RACE_LEADERS, RACE_MARGIN, RACE_MIN_ROWS, RACE_THIN_ROWS};
+
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,21 +31,6 @@ use crate::table::Table;
 /// Settings drawn per round; the best third of them is scored on every fold.
 pub const ROUND: usize = 12;
 const PROMOTED_SHARE: usize = 3;
-/// How many of the grid's best settings on the first fold (within [`RACE_MARGIN`]) go on to the
-/// others whatever their algorithm.
-pub const RACE_LEADERS: usize = 5;
-/// How far behind the leader's first-fold score (a share of it) a setting may be and still go
-/// on: an algorithm further behind is pruned whole, its rows keeping their scores.
-pub const RACE_MARGIN: f64 = 0.25;
-/// Fewest validation rows of the first fold for the grid to race: a smaller fold is too noisy
-/// to judge settings by (on cars93's 19 rows the best setting over five folds ranked 8th), and
-/// such a table's whole grid takes seconds.
-pub const RACE_MIN_ROWS: usize = 1_000;
-
-/// Whether a compare on `folds` races its grid when allowed (see [`race`]).
-pub fn races(folds: &[Fold]) -> bool {
-    folds.len() > 1 && folds[0].valid.len() >= RACE_MIN_ROWS
-}
 
 /// A first-fold look as the race's rule for the ensembles reads it: its algorithm id and its
 /// predictions of the fold's validation rows.
@@ -108,7 +95,7 @@ pub fn run(
     // The grid's outcomes: raced or swept here, or given (merged from shards that swept it).
     let units = grid.len() * all.len();
     let (grid, outcomes, grid_units) = match scored {
-        None if ctx.race => race(ctx, grid),
+        None if ctx.race => race::race(ctx, grid),
         None => {
             let outcomes = sweep_on(ctx, &all, &grid, ctx.progress);
             (grid, outcomes, units)
@@ -160,108 +147,6 @@ pub fn run(
         trace.push(point(ctx, &entries, grid_units + spent, started));
     }
     Searched { entries, trace }
-}
-
-/// The grid's race: every setting on the first fold (a forest with a tenth of its trees: its
-/// look), then only the [`survivors`] on the other folds (on every fold, a setting that looked
-/// through a cheaper one); the rest are pruned with their first fold's scores, rows of their
-/// looks. Returns the candidates and their outcomes in grid order and the candidate-folds
-/// scored. The progress counts the first fold as a fifth (or so) of a full sweep, and the other
-/// folds' share shrinks to what the race kept.
-fn race(ctx: &Context, grid: Vec<Candidate>) -> (Vec<Candidate>, Vec<Outcome>, usize) {
-    let all: Vec<usize> = (0..ctx.folds.len()).collect();
-    let (first, rest) = all.split_at(1);
-    let first_total = AtomicUsize::new(0);
-    let looking = |p: Progress| {
-        first_total.store(p.total, Ordering::Relaxed);
-        (ctx.progress)(Progress {
-            done: p.done,
-            total: p.total * all.len(),
-        })
-    };
-    let lookers: Vec<Candidate> = grid.iter().map(|c| c.look().unwrap_or(c.clone())).collect();
-    let looks = sweep_on(ctx, first, &lookers, &looking);
-    let kept = survivors(&lookers, &looks, ctx.sort, ctx.leaned_on);
-    let chosen: Vec<Candidate> = kept.iter().map(|&i| grid[i].clone()).collect();
-    let on: Vec<Vec<usize>> = kept
-        .iter()
-        .map(|&i| match lookers[i].params == grid[i].params {
-            true => rest.to_vec(),
-            false => all.clone(),
-        })
-        .collect();
-    let looked = first_total.load(Ordering::Relaxed);
-    let going_on = |p: Progress| {
-        (ctx.progress)(Progress {
-            done: looked + p.done,
-            total: looked + p.total,
-        })
-    };
-    let setup = (
-        ctx.encoding,
-        ctx.seed,
-        ctx.control,
-        &going_on as &(dyn Fn(Progress) + Sync),
-    );
-    let tails = sweep::run_each(ctx.table, ctx.folds, &on, &chosen, setup);
-    let units = grid.len() + on.iter().map(Vec::len).sum::<usize>();
-    let why = format!(
-        "after the first fold (the race): more than {}% behind the best there, or not among the \
-         {RACE_LEADERS} best nor its algorithm's best, nor weighted by the first fold's stack \
-         (--full-cv scores every fold)",
-        RACE_MARGIN * 100.0
-    );
-    let outcomes = join(looks, &kept, tails, &why);
-    // A kept setting is itself; a pruned one, the look it was scored as.
-    let candidates = (grid.into_iter().zip(lookers).zip(&outcomes))
-        .map(|((c, look), o)| match o {
-            Outcome::Pruned(..) => look,
-            _ => c,
-        })
-        .collect();
-    (candidates, outcomes, units)
-}
-
-/// The grid's settings that go on after the first fold: of those within [`RACE_MARGIN`] of the
-/// leader's score there, the [`RACE_LEADERS`] best and the best setting of every algorithm (so
-/// that the ensembles keep their variety); those a stack of the first fold's looks leans on,
-/// however far behind (`leaned_on`, see [`Context::leaned_on`]); then every setting scored from
-/// one fit with one of those (a staged truncation costs nothing more).
-fn survivors(
-    grid: &[Candidate],
-    looks: &[Outcome],
-    sort: Metric,
-    leaned_on: &LeanedOn,
-) -> Vec<usize> {
-    let ranked = by_first_fold(looks, sort);
-    let Some(&(_, leader)) = ranked.first() else {
-        return Vec::new();
-    };
-    let mut kept = BTreeSet::new();
-    let mut algorithms = HashSet::new();
-    for (rank, &(i, loss)) in ranked.iter().enumerate() {
-        let close = loss - leader <= RACE_MARGIN * leader.abs();
-        if close && (algorithms.insert(grid[i].algorithm.id()) || rank < RACE_LEADERS) {
-            kept.insert(i);
-        }
-    }
-    let first: Vec<(usize, Look)> = ranked
-        .iter()
-        .filter_map(|&(i, _)| match &looks[i] {
-            Outcome::Scored(f) => Some((i, (grid[i].algorithm.id(), f[0].predictions.as_slice()))),
-            _ => None,
-        })
-        .collect();
-    let pairs: Vec<Look> = first.iter().map(|&(_, pair)| pair).collect();
-    kept.extend(leaned_on(&pairs).into_iter().map(|j| first[j].0));
-    let shared: Vec<_> = kept.iter().filter_map(|&i| grid[i].staged_key()).collect();
-    for (i, look) in looks.iter().enumerate() {
-        let key = grid[i].staged_key();
-        if matches!(look, Outcome::Scored(_)) && key.is_some_and(|k| shared.contains(&k)) {
-            kept.insert(i);
-        }
-    }
-    kept.into_iter().collect()
 }
 
 /// Each first-fold look joined with the other folds' outcome of the `promoted` ones (`tails`,
@@ -415,125 +300,9 @@ fn point(ctx: &Context, entries: &[Entry], units: usize, started: Instant) -> Tr
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
     use crate::sweep::FoldScore;
     use crate::task::Task;
-
-    /// The default grid of the regression algorithms `ids`.
-    fn grid(ids: &[&str]) -> Vec<Candidate> {
-        let mut grid = Vec::new();
-        for algorithm in crate::algorithms::for_task(Task::Regression) {
-            let algorithm: Arc<dyn Algorithm> = Arc::from(algorithm);
-            if ids.contains(&algorithm.id()) {
-                for params in algorithm.grid() {
-                    let learner = Arc::from(algorithm.configure(&params).unwrap());
-                    let algorithm = algorithm.clone();
-                    grid.push(Candidate {
-                        algorithm,
-                        params,
-                        learner,
-                    });
-                }
-            }
-        }
-        grid
-    }
-
-    fn look(fold: usize, rmse: f64) -> Outcome {
-        let scores = vec![rmse; Task::Regression.metrics().len()];
-        Outcome::Scored(vec![FoldScore {
-            fold,
-            scores,
-            fit_seconds: 0.0,
-            predictions: vec![],
-        }])
-    }
-
-    #[test]
-    fn the_race_keeps_the_five_best_and_each_algorithms_best_if_close_and_what_shares_their_fits() {
-        let grid = grid(&["ridge", "rf", "gbm", "dt"]);
-        let rmse: HashMap<&str, f64> = [
-            ("ridge(alpha=0.1)", 1.0),
-            ("ridge(alpha=1)", 1.01),
-            ("ridge(alpha=10)", 1.3),
-            ("rf(max_features=1 min_samples_leaf=1 n_trees=100)", 1.03),
-            ("rf(max_features=1 min_samples_leaf=5 n_trees=100)", 1.35),
-            ("rf(max_features=0.33 min_samples_leaf=1 n_trees=100)", 1.4),
-            ("gbm(iterations=300 learning_rate=0.1 max_depth=3)", 1.2),
-            ("gbm(iterations=100 learning_rate=0.1 max_depth=3)", 1.5),
-            ("gbm(iterations=300 learning_rate=0.1 max_depth=6)", 5.0),
-            ("gbm(iterations=100 learning_rate=0.1 max_depth=6)", 5.1),
-        ]
-        .into();
-        let label = |i: usize| grid[i].label();
-        // Within 25% of the best: two ridges, a forest and a boosting fit (its truncation goes
-        // along); the third ridge is fifth best but further behind. The fourth forest fails on
-        // the first fold: a failed row, never promoted. The decision trees are all more than 25%
-        // behind: pruned whole.
-        let looks: Vec<Outcome> = (0..grid.len())
-            .map(|i| match rmse.get(label(i).as_str()) {
-                Some(&r) => look(0, r),
-                None if grid[i].algorithm.id() == "dt" => look(0, 1.26 + i as f64),
-                None => Outcome::Failed("no".into()),
-            })
-            .collect();
-        assert_eq!(grid.len(), 3 + 4 + 4 + 6);
-        let kept = survivors(&grid, &looks, Metric::Rmse, &|_| Vec::new());
-        let mut names: Vec<String> = kept.iter().map(|&i| label(i)).collect();
-        names.sort();
-        assert_eq!(
-            names,
-            [
-                "gbm(iterations=100 learning_rate=0.1 max_depth=3)",
-                "gbm(iterations=300 learning_rate=0.1 max_depth=3)",
-                "rf(max_features=1 min_samples_leaf=1 n_trees=100)",
-                "ridge(alpha=0.1)",
-                "ridge(alpha=1)",
-            ]
-        );
-        // A setting far behind that the first fold's stack leans on goes on too, with the
-        // setting sharing its fit: the depth-6 booster (the looks are handed over best first,
-        // the failed one left out).
-        let deep_300 = "gbm(iterations=300 learning_rate=0.1 max_depth=6)";
-        let ranked = by_first_fold(&looks, Metric::Rmse);
-        let at = ranked
-            .iter()
-            .position(|&(i, _)| label(i) == deep_300)
-            .unwrap();
-        let deep = |looks: &[Look]| {
-            assert_eq!((looks.len(), looks[at].0), (grid.len() - 1, "gbm"));
-            vec![at]
-        };
-        let with_stack = survivors(&grid, &looks, Metric::Rmse, &deep);
-        let added: Vec<String> = with_stack
-            .iter()
-            .filter(|i| !kept.contains(i))
-            .map(|&i| label(i))
-            .collect();
-        assert_eq!(
-            added,
-            [
-                "gbm(iterations=100 learning_rate=0.1 max_depth=6)",
-                deep_300
-            ]
-        );
-        // The kept go on with their other folds; the rest are pruned with their first fold's
-        // scores and the reason; the failed stays failed.
-        let tails = kept.iter().map(|_| look(1, 1.0)).collect();
-        let joined = join(looks, &kept, tails, "why");
-        for (i, outcome) in joined.iter().enumerate() {
-            match outcome {
-                Outcome::Scored(f) => assert!(kept.contains(&i) && f.len() == 2),
-                Outcome::Pruned(f, why) => {
-                    assert!(!kept.contains(&i) && f.len() == 1 && why == "why")
-                }
-                Outcome::Failed(_) => assert!(label(i).starts_with("rf(max_features=0.33")),
-                other => panic!("{other:?}"),
-            }
-        }
-    }
 
     #[test]
     fn a_tail_from_the_first_fold_replaces_the_look() {

@@ -15,7 +15,12 @@ use crate::common::{automl, csv_without_times, leaderboard_at, read_csv, scratch
 /// 6,000 rows (1,200 validation rows a fold): four numbers, a category, a smooth target with
 /// noise enough that several algorithms come close.
 fn table() -> PathBuf {
-    let path = scratch_dir("race").join("race.csv");
+    table_of(6_000)
+}
+
+/// The first `rows` rows of that table.
+fn table_of(rows: usize) -> PathBuf {
+    let path = scratch_dir("race").join(format!("race-{rows}.csv"));
     let mut csv = String::from("x0,x1,x2,x3,c,y\n");
     let mut state: u64 = 7;
     let mut next = || {
@@ -24,7 +29,7 @@ fn table() -> PathBuf {
             .wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
-    for _ in 0..6_000 {
+    for _ in 0..rows {
         let x: Vec<f64> = (0..4).map(|_| next()).collect();
         let level = (next() * 4.0) as usize;
         let y = (6.0 * x[0]).sin() * 3.0 + x[1] * x[1] * 4.0 + x[2] + level as f64 + next() * 4.0;
@@ -143,6 +148,48 @@ fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
         )
     };
     assert_eq!(best(&raced), best(&full));
+}
+
+#[test]
+fn a_thin_first_fold_judges_forests_with_all_their_trees_and_keeps_the_cheap_settings() {
+    // 3,000 rows: 600 validation rows a fold, a thin first fold (2,000 to 5,000 rows).
+    let data = table_of(3_000);
+    let compare = Compare::new("y")
+        .include(["ridge", "dt", "gbm", "rf"])
+        .export_top(0);
+    let raced = leaderboard_at(&compare, &data, 2);
+    let full = leaderboard_at(&compare.clone().race(false), &data, 2);
+    assert!(raced.settings.race);
+    let mut pruned = Vec::new();
+    for entry in raced.entries.iter().filter(|e| e.blend.is_none()) {
+        // No 10-tree looks: every row is a setting of the grid.
+        let same = full
+            .entries
+            .iter()
+            .find(|f| f.model == entry.model && f.params == entry.params)
+            .unwrap();
+        let name = format!("{} {}", entry.model, format_params(&entry.params));
+        let scores = |e: &automl::leaderboard::Entry| -> Vec<String> {
+            e.folds.iter().map(|f| format!("{:?}", f.scores)).collect()
+        };
+        match entry.status {
+            Status::Ok => assert_eq!(scores(entry), scores(same), "{name}"),
+            Status::Pruned => {
+                assert_eq!(scores(entry)[..], scores(same)[..1], "{name}");
+                pruned.push(name.clone());
+            }
+            ref other => panic!("{name}: {other}"),
+        }
+        // The linear fits and the single trees cost next to nothing: never pruned.
+        if ["ridge", "dt"].contains(&entry.model.as_str()) {
+            assert_eq!(entry.status, Status::Ok, "{name}");
+        }
+    }
+    // The dear settings far behind were pruned, whole forests among them.
+    assert!(pruned.iter().any(|p| p.starts_with("rf ")), "{pruned:?}");
+    // Below 2,000 rows (400 validation rows a fold) the grid does not race.
+    let small = leaderboard_at(&compare, &table_of(1_900), 2);
+    assert!(!small.settings.race);
 }
 
 #[test]
