@@ -80,7 +80,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "N", value_parser = parse_trials)]
     pub(super) trials: Option<usize>,
     /// Score every setting of the grid on every fold. By default a table whose first fold has
-    /// 400 validation rows or more (2,000 rows at 5 folds) races its grid: every setting is
+    /// 200 validation rows or more (1,000 rows at 5 folds) races its grid: every setting is
     /// scored on the first fold and only the promising ones go on to the others (the rest are
     /// ranked as "pruned").
     /// Shards always score every fold: a merge equals this.

@@ -152,7 +152,7 @@ fn a_raced_grid_scores_what_it_keeps_as_on_every_fold_at_any_thread_count() {
 
 #[test]
 fn a_thin_first_fold_judges_forests_with_all_their_trees_and_keeps_the_cheap_settings() {
-    // 3,000 rows: 600 validation rows a fold, a thin first fold (2,000 to 5,000 rows).
+    // 3,000 rows: 600 validation rows a fold, a thin first fold (1,000 to 5,000 rows).
     let data = table_of(3_000);
     let compare = Compare::new("y")
         .include(["ridge", "dt", "gbm", "rf"])
@@ -187,8 +187,8 @@ fn a_thin_first_fold_judges_forests_with_all_their_trees_and_keeps_the_cheap_set
     }
     // The dear settings far behind were pruned, whole forests among them.
     assert!(pruned.iter().any(|p| p.starts_with("rf ")), "{pruned:?}");
-    // Below 2,000 rows (400 validation rows a fold) the grid does not race.
-    let small = leaderboard_at(&compare, &table_of(1_900), 2);
+    // Below 1,000 rows (200 validation rows a fold) the grid does not race.
+    let small = leaderboard_at(&compare, &table_of(990), 2);
     assert!(!small.settings.race);
 }
 
