@@ -9,6 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use super::binning::Binned;
 use super::grow::{grow, Fitting, Growth};
 use super::predict::{normalised, Combine, Ensemble};
+use super::split::may_stop_at_ceiling;
 use crate::algorithms::{FitError, FitResult};
 
 /// Gradient boosting of depth-limited trees, squared loss or (`log_loss`, targets 0/1) log
@@ -34,7 +35,12 @@ pub(super) fn fit_boosting(
     } else {
         mean
     };
-    let relevance = bins.by_relevance(&y.to_vec());
+    // Squared error leaves every hessian 1; log loss never does.
+    let tried = growth.max_features.min(bins.cols);
+    let relevance = match may_stop_at_ceiling(growth, tried, !log_loss) {
+        true => bins.by_relevance(&y.to_vec()),
+        false => Vec::new(),
+    };
     let mut raw = vec![base; rows];
     let (mut grad, mut hess) = (vec![0.0; rows], vec![1.0; rows]);
     let mut sample: Vec<u32> = (0..rows as u32).collect();
@@ -71,6 +77,7 @@ pub(super) fn fit_boosting(
             relevance: &relevance,
             grad: &grad,
             hess: &hess,
+            unit_hessians: !log_loss,
         };
         let grown = match drawn {
             None => grow(&fitting, growth, &mut rng, &mut sample),

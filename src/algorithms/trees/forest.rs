@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use super::binning::Binned;
 use super::grow::{grow, Fitting, Grown, Growth};
 use super::predict::{normalised, Combine, Ensemble};
+use super::split::may_stop_at_ceiling;
 use crate::algorithms::{FitError, FitResult};
 
 /// A random forest (each tree on a bootstrap sample) or extra trees (each on all rows); with
@@ -28,12 +29,17 @@ pub(super) fn fit_forest(
     let bins = Binned::new(x);
     let grad = y.to_vec();
     let hess = vec![1.0; rows];
-    let relevance = bins.by_relevance(&grad);
+    let tried = growth.max_features.min(bins.cols);
+    let relevance = match may_stop_at_ceiling(growth, tried, true) {
+        true => bins.by_relevance(&grad),
+        false => Vec::new(),
+    };
     let fitting = Fitting {
         bins: &bins,
         relevance: &relevance,
         grad: &grad,
         hess: &hess,
+        unit_hessians: true,
     };
     let grown: Vec<Grown> = (0..trees)
         .into_par_iter()

@@ -40,12 +40,15 @@ pub(super) struct Grown {
 }
 
 /// The fit's data as one tree sees it: the binned features, the features from the most
-/// relevant (see [`Binned::by_relevance`]), and the rows' gradients and hessians.
+/// relevant (see [`Binned::by_relevance`]; empty where no node can stop at the ceiling, see
+/// [`super::split::may_stop_at_ceiling`]), and the rows' gradients and hessians, and whether
+/// every hessian is 1.
 pub(super) struct Fitting<'a> {
     pub(super) bins: &'a Binned,
     pub(super) relevance: &'a [usize],
     pub(super) grad: &'a [f64],
     pub(super) hess: &'a [f64],
+    pub(super) unit_hessians: bool,
 }
 
 /// Grows one tree over the sample `rows` (indices into the bins, ascending, repeats allowed),
@@ -61,9 +64,10 @@ pub(super) fn grow(
         relevance,
         grad,
         hess,
+        unit_hessians,
     } = *fitting;
     let mut policy = NodePolicy::new(bins, growth);
-    let mut finder = SplitFinder::new(bins, growth, grad, hess, relevance);
+    let mut finder = SplitFinder::new(bins, growth, (grad, hess, unit_hessians), relevance);
     let mut pool = Pool::default();
     // The histogram of the last node searched with one: a split's children subtract from it.
     let mut histogram = pool.take();

@@ -42,12 +42,19 @@ const CEILING_ROWS: usize = 64;
 /// alike, so few nodes reach it) a floor of 8 made forests 6% slower.
 const CEILING_FEATURES: usize = 32;
 
+/// Whether a fit's small nodes may stop their search at the ceiling (see
+/// [`SplitFinder::best`]): best splits, every hessian 1, and at least [`CEILING_FEATURES`]
+/// features `tried` a node. Only then does a fit need its features' relevance order.
+pub(super) fn may_stop_at_ceiling(growth: &Growth, tried: usize, unit_hessians: bool) -> bool {
+    unit_hessians && !growth.random_splits && tried >= CEILING_FEATURES
+}
+
 impl<'a> SplitFinder<'a> {
+    /// `unit_hessians`: every one of `hess` is 1 (squared error, forests).
     pub(super) fn new(
         bins: &'a Binned,
         growth: &'a Growth,
-        grad: &'a [f64],
-        hess: &'a [f64],
+        (grad, hess, unit_hessians): (&'a [f64], &'a [f64], bool),
         relevance: &'a [usize],
     ) -> SplitFinder<'a> {
         SplitFinder {
@@ -56,7 +63,7 @@ impl<'a> SplitFinder<'a> {
             grad,
             hess,
             scratch: vec![Sums::default(); MAX_BINS],
-            unit_hessians: hess.iter().all(|&h| h == 1.0),
+            unit_hessians,
             sorted: Vec::with_capacity(CEILING_ROWS),
             relevance,
         }
@@ -140,11 +147,7 @@ impl<'a> SplitFinder<'a> {
     /// the ceiling, so it stays above every split a feature can make.
     fn ceiling(&mut self, rows: &[u32], total: Sums, tried: usize) -> f64 {
         let growth = self.growth;
-        if growth.random_splits
-            || !self.unit_hessians
-            || tried < CEILING_FEATURES
-            || rows.len() > CEILING_ROWS
-        {
+        if !may_stop_at_ceiling(growth, tried, self.unit_hessians) || rows.len() > CEILING_ROWS {
             return f64::INFINITY;
         }
         let sorted = &mut self.sorted;
@@ -379,7 +382,7 @@ mod tests {
             growth.min_samples_leaf = rng.gen_range(1..=n as u32 / 2);
             let hess = vec![1.0; n];
             let numbered: Vec<usize> = (0..8).collect();
-            let mut finder = SplitFinder::new(&bins, &growth, &grad, &hess, &numbered);
+            let mut finder = SplitFinder::new(&bins, &growth, (&grad, &hess, true), &numbered);
             let total = sums_of(&node, &grad, &hess);
             let ceiling = finder.ceiling(&node, total, CEILING_FEATURES) / (1.0 - 1e-12);
             // Every way to part the node's rows (as positions: a repeated row may go either way).
@@ -418,8 +421,8 @@ mod tests {
             // Features tried in number order either way, so that "no later" has a meaning.
             let features: Vec<usize> = (0..bins.cols).collect();
             let total = sums_of(&node, &grad, &hess);
-            let mut stopping = SplitFinder::new(&bins, &growth, &grad, &hess, &features);
-            let mut full = SplitFinder::new(&bins, &growth, &grad, &hess, &features);
+            let mut stopping = SplitFinder::new(&bins, &growth, (&grad, &hess, true), &features);
+            let mut full = SplitFinder::new(&bins, &growth, (&grad, &hess, true), &features);
             full.unit_hessians = false;
             let search = |finder: &mut SplitFinder| {
                 finder.best(
@@ -465,7 +468,7 @@ mod tests {
         let mut seven_first = features.clone();
         seven_first[..8].rotate_right(1);
         for relevance in [seven_first, (0..cols).rev().collect()] {
-            let mut finder = SplitFinder::new(&bins, &growth, &grad, &hess, &relevance);
+            let mut finder = SplitFinder::new(&bins, &growth, (&grad, &hess, true), &relevance);
             let total = sums_of(&[0, 1], &grad, &hess);
             let split = finder
                 .best(
