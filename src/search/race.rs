@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::{by_first_fold, join, sweep_on, Context, LeanedOn, Look};
 use crate::folds::Fold;
 use crate::metrics::Metric;
-use crate::preprocess::encoded_width_bound;
 use crate::sweep::{self, Candidate, Outcome, Progress};
 
 /// How many of the grid's best settings on the first fold (within [`RACE_MARGIN`]) go on to the
@@ -122,12 +121,9 @@ fn is_thin(folds: &[Fold]) -> bool {
 }
 
 /// Whether each setting of the `grid` costs at most [`RACE_CHEAP`] of the whole grid by the
-/// learners' estimates for the largest training fold (estimates, not times: the same on any
-/// machine).
+/// sweep's estimates ([`sweep::estimated_costs`]).
 fn cheap(ctx: &Context, grid: &[Candidate]) -> Vec<bool> {
-    let rows = ctx.folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
-    let cols = encoded_width_bound(ctx.table, ctx.encoding);
-    let costs: Vec<f64> = grid.iter().map(|c| c.learner.cost(rows, cols)).collect();
+    let costs = sweep::estimated_costs(ctx.table, ctx.folds, ctx.encoding, grid);
     let total: f64 = costs.iter().sum();
     costs.iter().map(|&c| c <= RACE_CHEAP * total).collect()
 }

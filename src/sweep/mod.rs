@@ -219,6 +219,24 @@ fn outcomes(
         .collect()
 }
 
+/// Each candidate's estimated cost of a fold task: its learner's estimate for the largest
+/// training fold and the bound on the encoded width. The schedule orders and deals the tasks by
+/// it, and the race measures a cheap setting by it. Estimates, not times: the same on any
+/// machine.
+pub fn estimated_costs(
+    table: &Table,
+    folds: &[Fold],
+    encoding: &EncodingOptions,
+    candidates: &[Candidate],
+) -> Vec<f64> {
+    let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
+    let cols = encoded_width_bound(table, encoding);
+    candidates
+        .iter()
+        .map(|c| c.learner.cost(max_train, cols))
+        .collect()
+}
+
 /// Why `candidate` cannot run on the table (too many rows or columns for it): then it has no
 /// tasks and is skipped.
 pub fn skip_reason(table: &Table, folds: &[Fold], candidate: &Candidate) -> Option<String> {
@@ -245,7 +263,6 @@ fn execute(
     each: Option<&[Vec<usize>]>,
     share: Option<Share>,
 ) -> Vec<(usize, usize, FoldResult)> {
-    let max_train = folds.iter().map(|f| f.train.len()).max().unwrap_or(0);
     let skipped: Vec<Option<String>> = candidates
         .iter()
         .map(|c| skip_reason(table, folds, c))
@@ -254,13 +271,9 @@ fn execute(
         .filter(|&c| skipped[c].is_none())
         .collect();
     let cols = encoded_width_bound(table, encoding);
+    let costs = estimated_costs(table, folds, encoding, candidates);
     let budgeted = control.deadline.is_some();
-    let groups = schedule::groups(
-        candidates,
-        &runnable,
-        |c| candidates[c].learner.cost(max_train, cols),
-        budgeted,
-    );
+    let groups = schedule::groups(candidates, &runnable, |c| costs[c], budgeted);
     // Every fold's train and validation matrices, unscaled and standardised.
     let all_folds_bytes = table.rows() * cols * 8 * on.len() * 2;
     let mut tasks = schedule::tasks(on, groups.len(), all_folds_bytes, budgeted);
@@ -269,8 +282,7 @@ fn execute(
         tasks.retain(|&(f, g)| each[groups[g][0]].contains(&f));
     }
     if let Some(share) = share {
-        let cost =
-            |&(_, g): &(usize, usize)| candidates[groups[g][0]].learner.cost(max_train, cols);
+        let cost = |&(_, g): &(usize, usize)| costs[groups[g][0]];
         let dealt = schedule::deal(&tasks, cost, share.count);
         tasks = tasks
             .into_iter()
@@ -347,7 +359,7 @@ fn execute(
                     .map(|&c| candidates[c].label())
                     .collect::<Vec<_>>()
                     .join("+"),
-                estimated_cost: candidates[groups[g][0]].learner.cost(max_train, cols),
+                estimated_cost: costs[groups[g][0]],
                 start,
                 seconds: timings.now() - start,
                 cpu_seconds: 0.0,

@@ -1,7 +1,7 @@
 //! Binning: each feature cut once into at most [`MAX_BINS`] levels at quantiles of the training
 //! rows, and the training rows as one-byte bin codes.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 use super::bundle::Bundles;
@@ -106,7 +106,7 @@ impl Binned {
     /// correlation of their bin codes, which rank their values; ties and constant features by
     /// number): the order in which a small node tries its features when its search may stop at
     /// the first split that ties the best there is (see `split::SplitFinder::best`).
-    pub(super) fn by_relevance(&self, y: &[f64]) -> Vec<usize> {
+    pub(super) fn by_relevance(&self, y: ArrayView1<f64>) -> Vec<usize> {
         let n = self.rows as f64;
         let y_mean = y.iter().sum::<f64>() / n;
         let centred: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
@@ -198,7 +198,7 @@ mod tests {
             3 => y[r] + (r % 7) as f64 * 3.0,
             _ => ((r * 37) % 11) as f64,
         });
-        let order = Binned::new(x.view()).by_relevance(&y);
+        let order = Binned::new(x.view()).by_relevance(ArrayView1::from(&y));
         assert_eq!(&order[..3], &[1, 2, 3]);
         assert_eq!(order[4], 0);
     }

@@ -7,9 +7,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::binning::Binned;
-use super::grow::{grow, Fitting, Growth};
+use super::grow::{grow, relevance, Fitting, Growth};
 use super::predict::{normalised, Combine, Ensemble};
-use super::split::may_stop_at_ceiling;
 use crate::algorithms::{FitError, FitResult};
 
 /// Gradient boosting of depth-limited trees, squared loss or (`log_loss`, targets 0/1) log
@@ -36,11 +35,7 @@ pub(super) fn fit_boosting(
         mean
     };
     // Squared error leaves every hessian 1; log loss never does.
-    let tried = growth.max_features.min(bins.cols);
-    let relevance = match may_stop_at_ceiling(growth, tried, !log_loss) {
-        true => bins.by_relevance(&y.to_vec()),
-        false => Vec::new(),
-    };
+    let relevance = relevance(&bins, growth, y, !log_loss);
     let mut raw = vec![base; rows];
     let (mut grad, mut hess) = (vec![0.0; rows], vec![1.0; rows]);
     let mut sample: Vec<u32> = (0..rows as u32).collect();

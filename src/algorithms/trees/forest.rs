@@ -7,9 +7,8 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::binning::Binned;
-use super::grow::{grow, Fitting, Grown, Growth};
+use super::grow::{grow, relevance, Fitting, Grown, Growth};
 use super::predict::{normalised, Combine, Ensemble};
-use super::split::may_stop_at_ceiling;
 use crate::algorithms::{FitError, FitResult};
 
 /// A random forest (each tree on a bootstrap sample) or extra trees (each on all rows); with
@@ -29,11 +28,7 @@ pub(super) fn fit_forest(
     let bins = Binned::new(x);
     let grad = y.to_vec();
     let hess = vec![1.0; rows];
-    let tried = growth.max_features.min(bins.cols);
-    let relevance = match may_stop_at_ceiling(growth, tried, true) {
-        true => bins.by_relevance(&grad),
-        false => Vec::new(),
-    };
+    let relevance = relevance(&bins, growth, y, true);
     let fitting = Fitting {
         bins: &bins,
         relevance: &relevance,

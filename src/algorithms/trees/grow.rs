@@ -1,13 +1,14 @@
 //! Growing one tree: depth first from the root, each node's candidate features drawn, its
 //! histogram summed or had by subtraction, and its rows partitioned at the best split.
 
+use ndarray::ArrayView1;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::binning::Binned;
 use super::histogram::{self, Histogram, Pool, Sums};
 use super::predict::Tree;
-use super::split::SplitFinder;
+use super::split::{may_stop_at_ceiling, SplitFinder};
 
 /// How a tree grows.
 #[derive(Debug, Clone)]
@@ -26,6 +27,11 @@ pub(super) struct Growth {
 }
 
 impl Growth {
+    /// How many of `cols` features a node tries.
+    pub(super) fn tried(&self, cols: usize) -> usize {
+        self.max_features.min(cols)
+    }
+
     /// Whether a node at `depth` with `rows` rows is searched for a split.
     fn splits(&self, depth: usize, rows: u32) -> bool {
         depth < self.max_depth && rows >= 2 * self.min_samples_leaf
@@ -40,15 +46,27 @@ pub(super) struct Grown {
 }
 
 /// The fit's data as one tree sees it: the binned features, the features from the most
-/// relevant (see [`Binned::by_relevance`]; empty where no node can stop at the ceiling, see
-/// [`super::split::may_stop_at_ceiling`]), and the rows' gradients and hessians, and whether
-/// every hessian is 1.
+/// relevant ([`relevance`]), the rows' gradients and hessians, and whether every hessian is 1.
 pub(super) struct Fitting<'a> {
     pub(super) bins: &'a Binned,
     pub(super) relevance: &'a [usize],
     pub(super) grad: &'a [f64],
     pub(super) hess: &'a [f64],
     pub(super) unit_hessians: bool,
+}
+
+/// The relevance order of a fit's features that its nodes read (see [`Fitting`]): by `y` (see
+/// [`Binned::by_relevance`]) where a node can stop its search at the ceiling, else empty.
+pub(super) fn relevance(
+    bins: &Binned,
+    growth: &Growth,
+    y: ArrayView1<f64>,
+    unit_hessians: bool,
+) -> Vec<usize> {
+    match may_stop_at_ceiling(growth, growth.tried(bins.cols), unit_hessians) {
+        true => bins.by_relevance(y),
+        false => Vec::new(),
+    }
 }
 
 /// Grows one tree over the sample `rows` (indices into the bins, ascending, repeats allowed),
@@ -203,7 +221,7 @@ impl<'a> NodePolicy<'a> {
             bins,
             features: (0..bins.cols).collect(),
             position: (0..bins.cols).collect(),
-            tried: growth.max_features.min(bins.cols),
+            tried: growth.tried(bins.cols),
             random: growth.random_splits,
             histogram_rows: (0..bins.cols).map(|f| bins.bins(f)).sum::<usize>() / bins.cols.max(1),
             subtract: growth.max_features >= bins.cols && !growth.random_splits,

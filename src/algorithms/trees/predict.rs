@@ -41,9 +41,7 @@ impl Tree {
             if feature == LEAF {
                 return self.value[node];
             }
-            // Missing (NaN) goes right, as its bin is the last.
-            let left = row[feature as usize] <= self.value[node];
-            node = self.left[node] as usize + usize::from(!left);
+            node = self.left[node] as usize + right(row[feature as usize], self.value[node]);
         }
     }
 }
