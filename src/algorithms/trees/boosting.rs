@@ -97,14 +97,10 @@ pub(super) fn fit_boosting(
         }
         trees.push(grown.tree);
     }
-    Ok(Ensemble {
-        combine: if log_loss {
-            Combine::Logistic
-        } else {
-            Combine::Sum
-        },
-        base,
-        trees,
-        importance: normalised(gains),
-    })
+    let combine = if log_loss {
+        Combine::Logistic
+    } else {
+        Combine::Sum
+    };
+    Ok(Ensemble::new(combine, base, trees, normalised(gains)))
 }

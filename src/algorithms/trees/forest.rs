@@ -61,10 +61,5 @@ pub(super) fn fit_forest(
         }
         trees.push(g.tree);
     }
-    Ok(Ensemble {
-        combine: Combine::Mean,
-        base: 0.0,
-        trees,
-        importance: normalised(gains),
-    })
+    Ok(Ensemble::new(Combine::Mean, 0.0, trees, normalised(gains)))
 }

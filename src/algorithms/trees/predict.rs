@@ -1,6 +1,8 @@
 //! Prediction: fitted trees with real-valued thresholds, and the ensembles that combine them
 //! (plain data, saved and loaded as it is).
 
+use std::sync::OnceLock;
+
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -58,7 +60,7 @@ pub(super) enum Combine {
     Logistic,
 }
 
-/// A fitted tree ensemble: plain data.
+/// A fitted tree ensemble: plain data, and its trees packed for prediction on first use.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ensemble {
     pub(super) combine: Combine,
@@ -66,6 +68,10 @@ pub struct Ensemble {
     pub(super) trees: Vec<Tree>,
     /// Total split gain per feature, normalised to sum 1.
     pub(super) importance: Vec<f64>,
+    /// The trees as [`Packed`], made by the first prediction and kept for the next ones (a
+    /// served model packs once, not per request); not saved.
+    #[serde(skip)]
+    packed: OnceLock<Vec<Packed>>,
 }
 
 /// Rows walked down each tree before the next tree: the tree stays in cache for all of them.
@@ -78,7 +84,7 @@ const BLOCK: usize = 128;
 const LANES: usize = 8;
 
 /// A tree's node as a prediction reads it, in one load: a split's threshold or a leaf's value.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Node {
     value: f64,
     feature: u32,
@@ -86,6 +92,7 @@ struct Node {
 }
 
 /// A tree's nodes, packed for prediction.
+#[derive(Debug, Clone)]
 struct Packed(Vec<Node>);
 
 impl Packed {
@@ -152,6 +159,21 @@ fn right(x: f64, threshold: f64) -> usize {
 }
 
 impl Ensemble {
+    pub(super) fn new(
+        combine: Combine,
+        base: f64,
+        trees: Vec<Tree>,
+        importance: Vec<f64>,
+    ) -> Ensemble {
+        Ensemble {
+            combine,
+            base,
+            trees,
+            importance,
+            packed: OnceLock::new(),
+        }
+    }
+
     /// The predictions of `x`'s rows. Blocks of [`BLOCK`] rows are predicted in parallel, each
     /// tree walked by the whole block in turn; each row's sum adds the trees in their order from
     /// -0.0, as a sum over the row's trees would, so the figures are the same to the bit.
@@ -163,11 +185,13 @@ impl Ensemble {
             .ok_or_else(|| FitError::Shape("rows are not contiguous".into()))?;
         let mut sums = vec![-0.0; x.nrows()];
         if cols > 0 {
-            let packed: Vec<Packed> = self.trees.iter().map(Packed::of).collect();
+            let packed = self
+                .packed
+                .get_or_init(|| self.trees.iter().map(Packed::of).collect());
             sums.par_chunks_mut(BLOCK)
                 .zip(data.par_chunks(cols * BLOCK))
                 .for_each(|(sums, rows)| {
-                    for tree in &packed {
+                    for tree in packed {
                         tree.add_to(rows, cols, sums);
                     }
                 });
@@ -194,12 +218,12 @@ impl Ensemble {
                 self.trees.len()
             )));
         }
-        Ok(Ensemble {
-            combine: self.combine,
-            base: self.base,
-            trees: self.trees[..stages].to_vec(),
-            importance: self.importance.clone(),
-        })
+        Ok(Ensemble::new(
+            self.combine,
+            self.base,
+            self.trees[..stages].to_vec(),
+            self.importance.clone(),
+        ))
     }
 
     /// Split gains per feature, normalised to sum 1 (all 0 for a tree without splits): the
@@ -260,12 +284,7 @@ mod tests {
                 false => rng.gen::<f64>(),
             });
             for combine in [Combine::Mean, Combine::Sum, Combine::Logistic] {
-                let ensemble = Ensemble {
-                    combine,
-                    base: 0.25,
-                    trees: trees.clone(),
-                    importance: Vec::new(),
-                };
+                let ensemble = Ensemble::new(combine, 0.25, trees.clone(), Vec::new());
                 let expected: Vec<f64> = x
                     .rows()
                     .into_iter()
