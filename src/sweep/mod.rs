@@ -315,6 +315,8 @@ fn execute(
         ..control.clone()
     };
     let round = control.timings.as_ref().map(|t| t.next_round());
+    let workers = rayon::current_num_threads().max(1);
+    let pool = isolate::FitPool::new(workers);
     let worker = |w: usize| loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(&(f, g)) = tasks.get(i) else { break };
@@ -342,7 +344,7 @@ fn execute(
                 seed: schedule::fold_seed(seed, f),
                 index: f,
             };
-            task.run(data, control)
+            task.run(data, control, (&pool, w))
         };
         if matches!(result, Err(TaskError::TimedOut(_))) {
             timed_out[g].store(true, Ordering::Relaxed);
@@ -372,10 +374,10 @@ fn execute(
         });
         let _ = results[i].set(result);
     };
-    // The workers only wait on fit threads (see `isolate`): plain threads, as many as rayon's
-    // (RAYON_NUM_THREADS, else the cores).
+    // The workers only wait on the fits (see `isolate`): plain threads, as many as rayon's
+    // (RAYON_NUM_THREADS, else the cores), and as many as the fits' threads.
     std::thread::scope(|scope| {
-        for w in 0..rayon::current_num_threads().max(1) {
+        for w in 0..workers {
             let worker = &worker;
             scope.spawn(move || worker(w));
         }

@@ -7,7 +7,8 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use super::fold_cache::Prepared;
-use super::{isolate, Candidate, Control, FoldScore, TaskError};
+use super::isolate::{self, FitPool};
+use super::{Candidate, Control, FoldScore, TaskError};
 use crate::algorithms::{FitError, FittedModel};
 use crate::error::chain;
 use crate::folds::Fold;
@@ -26,8 +27,14 @@ pub(super) struct FoldTask<'a> {
 
 impl FoldTask<'_> {
     /// Fits on the fold's training rows and scores the validation rows, one score per member,
-    /// in isolation (see [`isolate`]) so that the limits of `control` hold.
-    pub fn run(&self, data: Prepared, control: &Control) -> Result<Vec<FoldScore>, TaskError> {
+    /// in isolation on a thread of the sweep's pool (`lane`: the pool and the worker, see
+    /// [`isolate`]) so that the limits of `control` hold.
+    pub fn run(
+        &self,
+        data: Prepared,
+        control: &Control,
+        lane: (&FitPool, usize),
+    ) -> Result<Vec<FoldScore>, TaskError> {
         if let Err(e) = data.as_ref() {
             return Err(TaskError::Failed(e.clone()));
         }
@@ -54,7 +61,7 @@ impl FoldTask<'_> {
             .collect();
         let (task, classes) = (self.table.task(), self.table.classes.len());
         let started = Instant::now();
-        let predicted = isolate::run(leader.algorithm.id(), control, move || {
+        let predicted = isolate::run(leader.algorithm.id(), control, lane, move || {
             let Ok(data) = data.as_ref() else {
                 unreachable!("checked above")
             };
