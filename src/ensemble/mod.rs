@@ -155,8 +155,9 @@ pub fn build(
     };
     let scorer = Scorer { task, actual };
     let all: Vec<usize> = (0..actual.len()).collect();
+    // The two methods side by side, each choosing on every row set in parallel.
     [GREEDY, STACK]
-        .into_iter()
+        .into_par_iter()
         .filter_map(|method| {
             let choose = |rows: &[usize]| -> Option<(Vec<f64>, f64)> {
                 match method {
