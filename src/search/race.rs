@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{by_first_fold, join, sweep_on, Context, LeanedOn, Look};
+use super::{by_first_fold, join, Context, LeanedOn, Look};
 use crate::folds::Fold;
 use crate::metrics::Metric;
 use crate::sweep::{self, Candidate, Outcome, Progress};
@@ -69,7 +69,24 @@ pub(super) fn race(ctx: &Context, grid: Vec<Candidate>) -> (Vec<Candidate>, Vec<
         true => cheap(ctx, &grid),
         false => vec![false; grid.len()],
     };
-    let looks = sweep_on(ctx, first, &lookers, &looking);
+    // Where the first fold is not thin, a setting scored as itself there (not a forest's look)
+    // may be scored on the others ahead of time by a worker that would idle: the long ones
+    // there, boosting and k-NN, mostly go on. (On thin folds the longest settings are forests
+    // the race mostly prunes: their other folds would be work thrown away.)
+    let spare: Vec<Vec<usize>> = (lookers.iter().zip(&grid))
+        .map(|(look, c)| match !thin && look.params == c.params {
+            true => rest.to_vec(),
+            false => Vec::new(),
+        })
+        .collect();
+    let first_setup = (
+        ctx.encoding,
+        ctx.seed,
+        ctx.control,
+        &looking as &(dyn Fn(Progress) + Sync),
+    );
+    let (looks, spared) =
+        sweep::run_sparing(ctx.table, ctx.folds, first, &lookers, first_setup, &spare);
     let kept = survivors((&lookers, &cheap), &looks, ctx.sort, ctx.leaned_on);
     let chosen: Vec<Candidate> = kept.iter().map(|&i| grid[i].clone()).collect();
     let on: Vec<Vec<usize>> = kept
@@ -92,7 +109,12 @@ pub(super) fn race(ctx: &Context, grid: Vec<Candidate>) -> (Vec<Candidate>, Vec<
         ctx.control,
         &going_on as &(dyn Fn(Progress) + Sync),
     );
-    let tails = sweep::run_each(ctx.table, ctx.folds, &on, &chosen, setup);
+    // The kept settings' results had ahead of time, as the kept settings number them.
+    let given = spared
+        .into_iter()
+        .filter_map(|(c, f, result)| Some((kept.iter().position(|&k| k == c)?, f, result)))
+        .collect();
+    let tails = sweep::run_each(ctx.table, ctx.folds, &on, &chosen, setup, given);
     let units = grid.len() + on.iter().map(Vec::len).sum::<usize>();
     let cheap_too = match thin {
         true => format!(", nor costing at most {}% of the grid", RACE_CHEAP * 100.0),

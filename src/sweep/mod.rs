@@ -133,6 +133,9 @@ pub struct Share {
 /// The result of one candidate on one fold.
 pub type FoldResult = Result<FoldScore, TaskError>;
 
+/// (candidate, fold, result) of each candidate-fold run.
+pub type FoldResults = Vec<(usize, usize, FoldResult)>;
+
 /// Runs every candidate on the folds numbered in `on` (all of `folds`, or some of them for a
 /// cheap first look) and returns one outcome per candidate, in order, with each fold's scores
 /// and predictions. A fold's result does not depend on the other folds run, nor on the number
@@ -150,28 +153,72 @@ pub fn run(
 ) -> Vec<Outcome> {
     let setup = (encoding, seed, control, progress);
     let each = vec![on.to_vec(); candidates.len()];
-    run_each(table, folds, &each, candidates, setup)
+    run_each(table, folds, &each, candidates, setup, Vec::new())
 }
 
 /// [`run`] with folds of its own for each candidate (`on[c]`, in fold order): the race's second
 /// round, where a setting kept after a cheaper look is scored on every fold and the others on
-/// the folds after the first.
+/// the folds after the first. The results `given` (candidate, fold, result: those
+/// [`run_sparing`] had ahead of time) are not run again.
 pub fn run_each(
     table: &Table,
     folds: &[Fold],
     on: &[Vec<usize>],
     candidates: &[Candidate],
     setup: (&EncodingOptions, u64, &Control, &(dyn Fn(Progress) + Sync)),
+    given: FoldResults,
 ) -> Vec<Outcome> {
-    let union: Vec<usize> = (0..folds.len())
-        .filter(|f| on.iter().any(|o| o.contains(f)))
+    let left: Vec<Vec<usize>> = (on.iter().enumerate())
+        .map(|(c, folds)| {
+            let had = |f: &usize| given.iter().any(|&(g, h, _)| (g, h) == (c, *f));
+            folds.iter().copied().filter(|f| !had(f)).collect()
+        })
         .collect();
-    let results = execute(table, folds, &union, candidates, setup, Some(on), None);
+    let union: Vec<usize> = (0..folds.len())
+        .filter(|f| left.iter().any(|o| o.contains(f)))
+        .collect();
+    let plan = Plan {
+        each: Some(&left),
+        ..Plan::default()
+    };
+    let (mut results, _) = execute(table, folds, &union, candidates, setup, plan);
+    results.extend(given.into_iter().filter(|(c, f, _)| on[*c].contains(f)));
+    // Each candidate's in the order of its folds.
+    results.sort_by_key(|&(c, f, _)| (c, on[c].iter().position(|&o| o == f)));
     let mut per_candidate: Vec<Vec<FoldResult>> = vec![Vec::new(); candidates.len()];
     for (c, _, result) in results {
         per_candidate[c].push(result);
     }
     outcomes(table, folds, on, candidates, per_candidate)
+}
+
+/// [`run`], where a worker that would idle while the last tasks run (the queue empty) scores a
+/// candidate on one of its `spare` folds (`spare[c]`) ahead of time instead, longest candidates
+/// first: the race's first round, the survivors' other folds. Returns the outcomes on `on` and
+/// the spare results had (candidate, fold, result), the same as a later run would give. Not under
+/// a time budget, nor where every fold's matrices would not fit in memory together (see
+/// [`schedule::tasks`]).
+pub fn run_sparing(
+    table: &Table,
+    folds: &[Fold],
+    on: &[usize],
+    candidates: &[Candidate],
+    setup: (&EncodingOptions, u64, &Control, &(dyn Fn(Progress) + Sync)),
+    spare: &[Vec<usize>],
+) -> (Vec<Outcome>, FoldResults) {
+    let plan = Plan {
+        spare: Some(spare),
+        ..Plan::default()
+    };
+    let (results, spared) = execute(table, folds, on, candidates, setup, plan);
+    let mut per_candidate: Vec<Vec<FoldResult>> = vec![Vec::new(); candidates.len()];
+    for (c, _, result) in results {
+        per_candidate[c].push(result);
+    }
+    (
+        assemble(table, folds, on, candidates, per_candidate),
+        spared,
+    )
 }
 
 /// Runs `share` of the (candidate x fold) tasks on every fold: the tasks are dealt to the
@@ -183,9 +230,13 @@ pub fn run_share(
     candidates: &[Candidate],
     setup: (&EncodingOptions, u64, &Control, &(dyn Fn(Progress) + Sync)),
     share: Share,
-) -> Vec<(usize, usize, FoldResult)> {
+) -> FoldResults {
     let all: Vec<usize> = (0..folds.len()).collect();
-    execute(table, folds, &all, candidates, setup, None, Some(share))
+    let plan = Plan {
+        share: Some(share),
+        ..Plan::default()
+    };
+    execute(table, folds, &all, candidates, setup, plan).0
 }
 
 /// Every candidate's outcome from its results on the folds `on`, in fold order (a candidate
@@ -246,9 +297,20 @@ pub fn skip_reason(table: &Table, folds: &[Fold], candidate: &Candidate) -> Opti
         .skip_reason(max_train, table.features.len())
 }
 
-/// Runs the tasks on folds `on` (of each candidate's own folds `each[c]` when given; of `share`,
-/// or all) and returns (candidate, fold, result) for each candidate of each task run, candidate
-/// after candidate.
+/// What [`execute`] runs beyond every candidate on every fold of `on`.
+#[derive(Default, Clone, Copy)]
+struct Plan<'a> {
+    /// Each candidate's own folds of `on`.
+    each: Option<&'a [Vec<usize>]>,
+    /// This shard's share of the tasks.
+    share: Option<Share>,
+    /// Each candidate's folds that a worker which would idle may score ahead of time.
+    spare: Option<&'a [Vec<usize>]>,
+}
+
+/// Runs the tasks on folds `on` as `plan` says and returns (candidate, fold, result) for each
+/// candidate of each task run, candidate after candidate; then the same for the spare tasks
+/// run.
 fn execute(
     table: &Table,
     folds: &[Fold],
@@ -260,9 +322,8 @@ fn execute(
         &Control,
         &(dyn Fn(Progress) + Sync),
     ),
-    each: Option<&[Vec<usize>]>,
-    share: Option<Share>,
-) -> Vec<(usize, usize, FoldResult)> {
+    plan: Plan,
+) -> (FoldResults, FoldResults) {
     let skipped: Vec<Option<String>> = candidates
         .iter()
         .map(|c| skip_reason(table, folds, c))
@@ -277,11 +338,11 @@ fn execute(
     // Every fold's train and validation matrices, unscaled and standardised.
     let all_folds_bytes = table.rows() * cols * 8 * on.len() * 2;
     let mut tasks = schedule::tasks(on, groups.len(), all_folds_bytes, budgeted);
-    if let Some(each) = each {
+    if let Some(each) = plan.each {
         // A staged group's members share their folds (the race keeps or prunes them together).
         tasks.retain(|&(f, g)| each[groups[g][0]].contains(&f));
     }
-    if let Some(share) = share {
+    if let Some(share) = plan.share {
         let cost = |&(_, g): &(usize, usize)| costs[groups[g][0]];
         let dealt = schedule::deal(&tasks, cost, share.count);
         tasks = tasks
@@ -290,6 +351,21 @@ fn execute(
             .filter(|&(_, s)| s == share.index)
             .map(|(t, _)| t)
             .collect();
+    }
+    // The spare tasks go after the others, longest candidates first: only where every fold's
+    // matrices may be alive together (they are held until the end), and never under a time
+    // budget (the time is the budget's).
+    let main = tasks.len();
+    let every_fold_bytes = table.rows() * cols * 8 * folds.len() * 2;
+    if let Some(spare) = plan.spare {
+        if !budgeted && schedule::candidate_major(every_fold_bytes, false) {
+            tasks.extend(
+                groups
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(g, group)| spare[group[0]].iter().map(move |&f| (f, g))),
+            );
+        }
     }
     // A fold's matrices are freed after its last task: count the tasks left on it (a race's
     // round or a shard runs some groups on some folds only).
@@ -302,7 +378,7 @@ fn execute(
         .map(fold_cache::SharedFold::new)
         .collect();
     let done = AtomicUsize::new(0);
-    let total = tasks.len();
+    let total = main;
     // Groups with a timed-out fold: their other folds are not run.
     let timed_out: Vec<AtomicBool> = groups.iter().map(|_| AtomicBool::new(false)).collect();
     // Workers take the tasks in order from a shared queue.
@@ -320,6 +396,10 @@ fn execute(
     let worker = |w: usize| loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(&(f, g)) = tasks.get(i) else { break };
+        // A spare task only while some other task runs: this worker would idle.
+        if i >= main && done.load(Ordering::Acquire) >= main {
+            break;
+        }
         let started = control.timings.as_ref().map(|t| t.now());
         let members: Vec<&Candidate> = groups[g].iter().map(|&c| &candidates[c]).collect();
         let scaled = members[0].algorithm.needs_scaling();
@@ -368,11 +448,13 @@ fn execute(
             });
         }
         shared[f].done();
-        progress(Progress {
-            done: done.fetch_add(1, Ordering::AcqRel) + 1,
-            total,
-        });
         let _ = results[i].set(result);
+        if i < main {
+            progress(Progress {
+                done: done.fetch_add(1, Ordering::AcqRel) + 1,
+                total,
+            });
+        }
     };
     // The workers only wait on the fits (see `isolate`): plain threads, as many as rayon's
     // (RAYON_NUM_THREADS, else the cores), and as many as the fits' threads.
@@ -382,22 +464,24 @@ fn execute(
             scope.spawn(move || worker(w));
         }
     });
-    let results = results.into_iter().map(|r| {
-        r.into_inner()
-            .unwrap_or(Err(TaskError::Failed("the task did not run".into())))
-    });
-
     let mut out = Vec::new();
-    for (&(f, g), result) in tasks.iter().zip(results) {
+    let mut spared = Vec::new();
+    for (i, (&(f, g), result)) in tasks.iter().zip(results).enumerate() {
+        let result = match (result.into_inner(), i < main) {
+            (Some(result), _) => result,
+            (None, true) => Err(TaskError::Failed("the task did not run".into())),
+            (None, false) => continue,
+        };
+        let to = if i < main { &mut out } else { &mut spared };
         match result {
             Ok(scores) => {
                 for (&c, score) in groups[g].iter().zip(scores) {
-                    out.push((c, f, Ok(score)));
+                    to.push((c, f, Ok(score)));
                 }
             }
             Err(e) => {
                 for &c in &groups[g] {
-                    out.push((c, f, Err(e.clone())));
+                    to.push((c, f, Err(e.clone())));
                 }
             }
         }
@@ -405,7 +489,7 @@ fn execute(
     // Candidate after candidate, each in the order of `on`.
     let position = |f: usize| on.iter().position(|&o| o == f).unwrap_or(usize::MAX);
     out.sort_by_key(|&(c, f, _)| (c, position(f)));
-    out
+    (out, spared)
 }
 
 /// A candidate's outcome from its folds' results (folds `on`): a failure names its fold and

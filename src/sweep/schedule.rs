@@ -67,8 +67,7 @@ pub(super) fn tasks(
     all_folds_bytes: usize,
     budgeted: bool,
 ) -> Vec<(usize, usize)> {
-    let limit = CANDIDATE_MAJOR_BYTES * if budgeted { 16 } else { 1 };
-    if all_folds_bytes <= limit {
+    if candidate_major(all_folds_bytes, budgeted) {
         (0..groups)
             .flat_map(|g| on.iter().map(move |&f| (f, g)))
             .collect()
@@ -78,6 +77,12 @@ pub(super) fn tasks(
             .flat_map(|&f| (0..groups).map(move |g| (f, g)))
             .collect()
     }
+}
+
+/// Whether the folds' matrices, `all_folds_bytes` together, may all be alive at once: then the
+/// tasks run candidate after candidate.
+pub(super) fn candidate_major(all_folds_bytes: usize, budgeted: bool) -> bool {
+    all_folds_bytes <= CANDIDATE_MAJOR_BYTES * if budgeted { 16 } else { 1 }
 }
 
 /// A distinct, reproducible seed for each fold.

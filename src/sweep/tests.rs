@@ -41,6 +41,10 @@ impl Learner for Faulty {
                 std::thread::sleep(Duration::from_secs(3));
                 Ok(FittedModel::Constant(0.0))
             }
+            "lingers" => {
+                std::thread::sleep(Duration::from_millis(200));
+                Ok(FittedModel::Constant(y.mean().unwrap()))
+            }
             "panics" => panic!("boom"),
             "errors" => Err(FitError::backend("the solver", "no convergence")),
             "nan" => Ok(FittedModel::Constant(f64::NAN)),
@@ -165,6 +169,52 @@ fn a_fold_scored_alone_scores_as_in_a_full_run() {
             (b.fold, &b.scores, &b.predictions)
         );
     }
+}
+
+#[test]
+fn folds_scored_ahead_of_time_by_an_idle_worker_are_those_a_later_run_gives() {
+    let table = line_table();
+    let folds = kfold(20, 4, Some(1)).unwrap();
+    let candidates = candidates(&["lingers", "ok"]);
+    let (encoding, control) = (EncodingOptions::default(), Control::default());
+    let quiet = |_: Progress| {};
+    let setup: (_, _, _, &(dyn Fn(Progress) + Sync)) = (&encoding, 1, &control, &quiet);
+    let rest = vec![vec![1, 2, 3]; 2];
+    // Two workers: one lingers on the first fold while the other, done, scores spare folds.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let (first, spared) =
+        pool.install(|| run_sparing(&table, &folds, &[0], &candidates, setup, &rest));
+    assert!(matches!(&first[0], Outcome::Scored(f) if f.len() == 1 && f[0].fold == 0));
+    assert!(!spared.is_empty());
+    assert!(spared.iter().all(|&(_, f, _)| f > 0));
+    let had = spared.len();
+    let ahead = run_each(&table, &folds, &rest, &candidates, setup, spared);
+    let later = run_each(&table, &folds, &rest, &candidates, setup, Vec::new());
+    for (a, b) in ahead.iter().zip(&later) {
+        let (Outcome::Scored(a), Outcome::Scored(b)) = (a, b) else {
+            panic!("{a:?} {b:?}")
+        };
+        assert_eq!(a.len(), 3, "{had} folds had ahead of time");
+        for (a, b) in a.iter().zip(b) {
+            assert_eq!(
+                (a.fold, &a.scores, &a.predictions),
+                (b.fold, &b.scores, &b.predictions)
+            );
+        }
+    }
+    // A result given is taken as it is, in its fold's place, not run again.
+    let marked = FoldScore {
+        fold: 2,
+        scores: vec![42.0],
+        fit_seconds: 0.0,
+        predictions: Vec::new(),
+    };
+    let given = vec![(1, 2, Ok(marked.clone()))];
+    let outcomes = run_each(&table, &folds, &rest, &candidates, setup, given);
+    assert!(matches!(&outcomes[1], Outcome::Scored(f) if f[1] == marked && f[2].fold == 3));
 }
 
 #[test]
