@@ -22,11 +22,11 @@ of n trees is n equal parts, taken by as many workers as have nothing else to do
 one part. The 'sweep (queue order)' column counts the lending; 'one part each' is the same schedule
 without it. A fit that was helped in the measured run took less wall time than its work, so its
 duration undercounts its work a little (on 2 cores only the last fits of a round can be helped).
-'one part each, spares' is the race's two rounds with the spare tasks (idle workers scoring
-settings' other folds before the race decides: src/sweep/mod.rs, `run_sparing`), one part each; the
-queue-order column counts the spare tasks the measured run had as first-round work. Shown only where
-the measured run scored a spare task (the sweep spares on tables of 5,000 rows or more whose folds'
-matrices fit in 256 MiB together, and never under a time budget).
+Where the measured run scored a spare task (a first-round task on another fold: the race spares on
+tables of 5,000 rows or more whose folds' matrices fit in 256 MiB together, never under a time budget),
+the race's two rounds are replayed with the spare tasks (idle workers scoring settings' other folds
+before the race decides: src/sweep/mod.rs, `run_sparing`); 'one part each, spares' is the same without
+the lending, and 'one part each' the rounds as they ran, spares as first-round work.
 
 It first checks itself: replayed on R, the run's predicted wall time should match the one measured
 (the 'replay' line). Task durations are those of the machine that ran them; on another machine each
@@ -93,20 +93,30 @@ def parts(work):
     return int(m.group(2)) if m else 1
 
 
-def lent_makespan(tasks, workers):
+def lent_makespan(tasks, workers, spares=()):
     """List scheduling in queue order where a worker with no task left helps a running fit that
     splits (see `parts`): a fluid model, each fit's remaining work shared by its workers, no more
     workers on a fit than it has parts left; an idle worker joins the fit with the most remaining
-    work per worker."""
+    work per worker. With `spares` ((work, seconds) in order), a worker that finds the queue empty
+    while some task of it still runs takes the next spare task first (one part). Returns the
+    makespan and how many spare tasks of each work were run."""
     queue = list(tasks)
     queue.reverse()
-    running = []  # [remaining seconds, seconds per part, workers]
+    spares = list(spares)
+    spares.reverse()
+    ran = {}
+    running = []  # [remaining seconds, seconds per part, workers, spare]
     t, free = 0.0, workers
     while queue or running:
         while free and queue:
             task = queue.pop()
             n = parts(task["work"])
-            running.append([task["seconds"], task["seconds"] / n, 1])
+            running.append([task["seconds"], task["seconds"] / n, 1, False])
+            free -= 1
+        while free and spares and any(not r[3] for r in running):
+            work, seconds = spares.pop()
+            running.append([seconds, seconds, 1, True])
+            ran[work] = ran.get(work, 0) + 1
             free -= 1
         while free:
             def room(r):
@@ -124,48 +134,34 @@ def lent_makespan(tasks, workers):
         for r in [r for r in running if r[0] <= 1e-12]:
             running.remove(r)
             free += r[2]
-    return t
+    return t, ran
 
 
-def spared_makespan(first, second, workers):
-    """The race's two rounds as the sweep runs them, one part each: workers take the first
-    fold's tasks in queue order; a worker that finds that queue empty while some of them still
-    run takes a spare task (a setting's other folds, settings in queue order) instead of idling.
-    A spare of a setting the race kept takes what its fold took in the run; of one it pruned, what
-    its first fold took (work thrown away; looks of forests, `n_trees=10`, have no spares). The
-    second round runs the kept settings' folds not spared."""
-    fold = first[0]["fold"] if first else None
+def race_makespan(first, second, workers, lend=True):
+    """The race's two rounds as the sweep runs them when it spares: workers take the first fold's
+    tasks in queue order; a worker that finds that queue empty while some of them still run takes
+    a spare task (a setting's other folds, settings in queue order) instead of idling. A spare of a
+    setting the race kept takes what its fold took in the run; of one it pruned, what its first
+    fold took (work thrown away; forests' looks, `n_trees=10`, have no spares). The second round
+    runs the kept settings' folds not spared. Without `lend`, every fit is one part."""
+    fold = first[0]["fold"]
     main = [t for t in first if t["fold"] == fold]
     later = {}
     for t in [t for t in first if t["fold"] != fold] + second:
-        later.setdefault(t["work"], []).append(t["seconds"])
+        later.setdefault(t["work"], []).append(t)
     spares = []
     for t in main:
         if t["work"] in later:
-            spares += [(t["work"], s) for s in later[t["work"]]]
-        elif "n_trees=10 " not in t["work"] + " " and "n_trees=10)" not in t["work"]:
+            spares += [(t["work"], s["seconds"]) for s in later[t["work"]]]
+        elif not re.search(r"n_trees=10\b", t["work"]):
             spares += [(None, t["seconds"])] * 4
-    free = [0.0] * workers
-    heapq.heapify(free)
-    main_end = 0.0
-    for t in main:
-        start = heapq.heappop(free)
-        heapq.heappush(free, start + t["seconds"])
-        main_end = max(main_end, start + t["seconds"])
-    done = {}
-    end = main_end
-    for work, seconds in spares:
-        start = heapq.heappop(free)
-        if start >= main_end:
-            break
-        heapq.heappush(free, start + seconds)
-        end = max(end, start + seconds)
-        if work is not None:
-            done[work] = done.get(work, 0) + 1
-    rest = []
-    for work, times in later.items():
-        rest += times[done.get(work, 0):]
-    return end + makespan(rest, workers)
+
+    def one(tasks):
+        return tasks if lend else [dict(t, work="") for t in tasks]
+
+    end, ran = lent_makespan(one(main), workers, spares)
+    rest = [t for work, ts in later.items() for t in ts[ran.get(work, 0):]]
+    return end + lent_makespan(one(rest), workers)[0]
 
 
 def makespan(durations, workers):
@@ -196,8 +192,14 @@ def main():
     unrecorded = max(end - first_start - sum(spans) - sum(p["seconds"] for p in phases), 0.0)
     work = sum(t["seconds"] for r in rounds for t in r)
 
-    def sweep(w):
-        return sum(lent_makespan(r, w) for r in rounds)
+    # A run that scored a spare task (a first-round task on another fold) spared.
+    spared = len(rounds) > 1 and any(t["fold"] != rounds[0][0]["fold"] for t in rounds[0])
+
+    def sweep(w, lend=True):
+        if spared:
+            rest = sum(lent_makespan(r, w)[0] for r in rounds[2:])
+            return race_makespan(rounds[0], rounds[1], w, lend) + rest
+        return sum(lent_makespan(r, w)[0] for r in rounds)
 
     def unlent(w, order=lambda r: r):
         return sum(makespan([t["seconds"] for t in order(r)], w) for r in rounds)
@@ -232,11 +234,7 @@ def main():
                         sum(t["seconds"] for t in r) / w)
                     for r in rounds)
         speedup = whole(1) / whole(w)
-        merged = "-"
-        spared = any(t["fold"] != rounds[0][0]["fold"] for t in rounds[0])
-        if len(rounds) > 1 and spared:
-            rest = sum(makespan([t["seconds"] for t in r], w) for r in rounds[2:])
-            merged = f"{spared_makespan(rounds[0], rounds[1], w) + rest:.2f} s"
+        merged = f"{sweep(w, lend=False):.2f} s" if spared else "-"
         print(f"| {w} | {sweep(w):.2f} s | {unlent(w):.2f} s | {lpt:.2f} s | {merged} | "
               f"{bound:.2f} s | "
               f"{after(w):.2f} s | {whole(w):.2f} s | {speedup:.2f}x | {speedup / w * 100:.0f}% |")
