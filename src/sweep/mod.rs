@@ -196,8 +196,8 @@ pub fn run_each(
 /// candidate on one of its `spare` folds (`spare[c]`) ahead of time instead, longest candidates
 /// first: the race's first round, the survivors' other folds. Returns the outcomes on `on` and
 /// the spare results had (candidate, fold, result), the same as a later run would give. Not under
-/// a time budget, nor where every fold's matrices would not fit in memory together (see
-/// [`schedule::tasks`]).
+/// a time budget, nor where every fold's matrices together take more than the schedule keeps
+/// alive at once (256 MiB): the spare folds' matrices are alive until the end.
 pub fn run_sparing(
     table: &Table,
     folds: &[Fold],
