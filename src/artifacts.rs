@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
 use crate::io::write::{create_dir, write_atomic};
@@ -47,15 +49,26 @@ impl Artifacts {
             .map_err(|e| Error::Internal(format!("serialising the profile: {e}")))?;
         profile.push(b'\n');
         let mut files = vec![file(LEADERBOARD_FILE, csv), file(PROFILE_FILE, profile)];
-        for (i, model) in comparison.models.iter().enumerate() {
-            files.push(Artifact {
-                path: model_file_name(i + 1),
-                bytes: model.to_bytes()?,
-                model: Some(i + 1),
-            });
+        // The models and the report are made side by side.
+        let (models, (data, page)) = rayon::join(
+            || {
+                (comparison.models.par_iter().enumerate())
+                    .map(|(i, model)| {
+                        Ok(Artifact {
+                            path: model_file_name(i + 1),
+                            bytes: model.to_bytes()?,
+                            model: Some(i + 1),
+                        })
+                    })
+                    .collect::<Vec<Result<Artifact>>>()
+            },
+            || rayon::join(|| report.to_json(), || report.render()),
+        );
+        for model in models {
+            files.push(model?);
         }
-        files.push(file(REPORT_DATA, report.to_json()?));
-        files.push(file(REPORT_HTML, report.render()?.into_bytes()));
+        files.push(file(REPORT_DATA, data?));
+        files.push(file(REPORT_HTML, page?.into_bytes()));
         Ok(Artifacts { files })
     }
 
@@ -63,14 +76,17 @@ impl Artifacts {
     /// their paths.
     pub fn write_to(&self, dir: &Path) -> Result<Vec<PathBuf>> {
         create_dir(dir)?;
-        self.files
-            .iter()
+        // Side by side (each waits on its own disk sync); the first failure in order is told.
+        let written: Vec<Result<PathBuf>> = self
+            .files
+            .par_iter()
             .map(|f| {
                 let path = dir.join(&f.path);
                 write_atomic(&path, |w| w.write_all(&f.bytes))?;
                 Ok(path)
             })
-            .collect()
+            .collect();
+        written.into_iter().collect()
     }
 
     /// The exported model at `position` (1 for the best).
