@@ -46,9 +46,11 @@ pub fn races(folds: &[Fold]) -> bool {
 /// The grid's race: every setting on the first fold (a forest with a tenth of its trees, its
 /// look, unless the fold is thin: [`RACE_THIN_ROWS`]), then only the [`survivors`] on the other
 /// folds (on every fold, a setting that looked through a cheaper one); the rest are pruned with
-/// their first fold's scores, rows of their looks. Returns the candidates and their outcomes in grid order and the candidate-folds
-/// scored. The progress counts the first fold as a fifth (or so) of a full sweep, and the other
-/// folds' share shrinks to what the race kept.
+/// their first fold's scores, rows of their looks. Where the fold is not thin, idle workers of
+/// the first round score settings' other folds ahead of time ([`sweep::run_sparing`]). Returns
+/// the candidates and their outcomes in grid order and the candidate-folds scored. The progress
+/// counts the first fold as a fifth (or so) of a full sweep, and the other folds' share shrinks
+/// to what the race kept.
 pub(super) fn race(ctx: &Context, grid: Vec<Candidate>) -> (Vec<Candidate>, Vec<Outcome>, usize) {
     let all: Vec<usize> = (0..ctx.folds.len()).collect();
     let (first, rest) = all.split_at(1);
@@ -73,8 +75,12 @@ pub(super) fn race(ctx: &Context, grid: Vec<Candidate>) -> (Vec<Candidate>, Vec<
     // may be scored on the others ahead of time by a worker that would idle: the long ones
     // there, boosting and k-NN, mostly go on. (On thin folds the longest settings are forests
     // the race mostly prunes: their other folds would be work thrown away.)
-    let spare: Vec<Vec<usize>> = (lookers.iter().zip(&grid))
-        .map(|(look, c)| match !thin && look.params == c.params {
+    let as_itself: Vec<bool> = (lookers.iter().zip(&grid))
+        .map(|(look, c)| look.params == c.params)
+        .collect();
+    let spare: Vec<Vec<usize>> = as_itself
+        .iter()
+        .map(|&itself| match !thin && itself {
             true => rest.to_vec(),
             false => Vec::new(),
         })
@@ -91,7 +97,7 @@ pub(super) fn race(ctx: &Context, grid: Vec<Candidate>) -> (Vec<Candidate>, Vec<
     let chosen: Vec<Candidate> = kept.iter().map(|&i| grid[i].clone()).collect();
     let on: Vec<Vec<usize>> = kept
         .iter()
-        .map(|&i| match lookers[i].params == grid[i].params {
+        .map(|&i| match as_itself[i] {
             true => rest.to_vec(),
             false => all.clone(),
         })

@@ -64,9 +64,10 @@ type Job = Box<dyn FnOnce() + Send>;
 /// the queue empty takes part of a running fit's own parallel work (a forest's trees, the
 /// binning of a fit's columns, the prediction of its validation rows by blocks: work split in a
 /// fixed way, so a fit's result is the same on any number of threads), so the last long fits of
-/// a round use the cores that would otherwise idle behind them. A thread waiting inside its fit for such a part only ever takes parts of fits, never a
-/// whole new fit (fits are handed over outside rayon). A thread holding an abandoned fit may be
-/// held for long: its worker's later fits run on threads of their own, one core each.
+/// a round use the cores that would otherwise idle behind them. A thread waiting inside its fit
+/// for such a part only ever takes parts of fits, never a whole new fit (fits are handed over
+/// outside rayon). A thread holding an abandoned fit may be held for long: its worker's later
+/// fits run on threads of their own, one core each.
 pub(super) struct FitPool {
     lanes: Vec<Lane>,
     /// Keeps the threads' pool alive (it ends when the senders are dropped).

@@ -185,10 +185,7 @@ pub fn run_each(
     results.extend(given.into_iter().filter(|(c, f, _)| on[*c].contains(f)));
     // Each candidate's in the order of its folds.
     results.sort_by_key(|&(c, f, _)| (c, on[c].iter().position(|&o| o == f)));
-    let mut per_candidate: Vec<Vec<FoldResult>> = vec![Vec::new(); candidates.len()];
-    for (c, _, result) in results {
-        per_candidate[c].push(result);
-    }
+    let per_candidate = by_candidate(results, candidates.len());
     outcomes(table, folds, on, candidates, per_candidate)
 }
 
@@ -211,14 +208,20 @@ pub fn run_sparing(
         ..Plan::default()
     };
     let (results, spared) = execute(table, folds, on, candidates, setup, plan);
-    let mut per_candidate: Vec<Vec<FoldResult>> = vec![Vec::new(); candidates.len()];
-    for (c, _, result) in results {
-        per_candidate[c].push(result);
-    }
+    let per_candidate = by_candidate(results, candidates.len());
     (
         assemble(table, folds, on, candidates, per_candidate),
         spared,
     )
+}
+
+/// Each of `count` candidates' results, in the order given.
+fn by_candidate(results: FoldResults, count: usize) -> Vec<Vec<FoldResult>> {
+    let mut per_candidate: Vec<Vec<FoldResult>> = vec![Vec::new(); count];
+    for (c, _, result) in results {
+        per_candidate[c].push(result);
+    }
+    per_candidate
 }
 
 /// Runs `share` of the (candidate x fold) tasks on every fold: the tasks are dealt to the
@@ -335,8 +338,9 @@ fn execute(
     let costs = estimated_costs(table, folds, encoding, candidates);
     let budgeted = control.deadline.is_some();
     let groups = schedule::groups(candidates, &runnable, |c| costs[c], budgeted);
-    // Every fold's train and validation matrices, unscaled and standardised.
-    let all_folds_bytes = table.rows() * cols * 8 * on.len() * 2;
+    // `n` folds' train and validation matrices, unscaled and standardised.
+    let folds_bytes = |n: usize| table.rows() * cols * 8 * n * 2;
+    let all_folds_bytes = folds_bytes(on.len());
     let mut tasks = schedule::tasks(on, groups.len(), all_folds_bytes, budgeted);
     if let Some(each) = plan.each {
         // A staged group's members share their folds (the race keeps or prunes them together).
@@ -356,9 +360,8 @@ fn execute(
     // matrices may be alive together (they are held until the end), and never under a time
     // budget (the time is the budget's).
     let main = tasks.len();
-    let every_fold_bytes = table.rows() * cols * 8 * folds.len() * 2;
     if let Some(spare) = plan.spare {
-        if !budgeted && schedule::candidate_major(every_fold_bytes, false) {
+        if !budgeted && schedule::candidate_major(folds_bytes(folds.len()), false) {
             tasks.extend(
                 groups
                     .iter()
