@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::io::sha256_hex;
+use crate::error::Result;
+use crate::io::sha256_file;
 
 /// Where a compare's data and command came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,13 +28,9 @@ pub struct Source {
 impl Source {
     /// Describes a run on the data file at `data`, started by `command`.
     pub fn for_file(data: &Path, command: impl Into<String>) -> Result<Source> {
-        let bytes = std::fs::read(data).map_err(|source| Error::Io {
-            path: data.to_path_buf(),
-            source,
-        })?;
         Ok(Source {
             data: std::path::absolute(data).unwrap_or_else(|_| data.to_path_buf()),
-            sha256: sha256_hex(&bytes),
+            sha256: sha256_file(data)?,
             command: command.into(),
             git_commit: git(&["rev-parse", "HEAD"]).filter(|c| c.len() == 40),
             git_dirty: git(&["status", "--porcelain", "--untracked-files=no"])

@@ -280,8 +280,16 @@ pub(super) fn execute_with(
     if let Some(t) = &timings {
         compare = compare.timings(t.clone());
     }
+    let command: Vec<String> = std::env::args().collect();
+    let command = provenance::shell_words(&command);
     let started = std::time::Instant::now();
-    let mut result = run(&compare, &args.data).inspect_err(|_| folder.abandon())?;
+    // The data file's hash and the git state are taken while the compare runs: they read only
+    // the file and the repository, and the outputs wait on nothing but the compare.
+    let (result, source) = std::thread::scope(|scope| {
+        let source = scope.spawn(|| Source::for_file(&args.data, command));
+        (run(&compare, &args.data), source.join())
+    });
+    let mut result = result.inspect_err(|_| folder.abandon())?;
     let writing = timings.as_ref().map(|t| t.mark());
     name_flags(&mut result);
     if let Some(bar) = bar {
@@ -321,8 +329,11 @@ pub(super) fn execute_with(
             );
         }
     }
-    let command: Vec<String> = std::env::args().collect();
-    let source = Source::for_file(&args.data, provenance::shell_words(&command))?;
+    let source = source.unwrap_or_else(|_| {
+        Err(automl::Error::Internal(
+            "hashing the data file failed".into(),
+        ))
+    })?;
     for model in &mut result.models {
         model.data_sha256 = Some(source.sha256.clone());
     }
