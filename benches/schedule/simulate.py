@@ -8,10 +8,10 @@ Reads the file `--timings` writes and replays the run on W workers:
 - each sweep round (grid, search rounds) as the sweep runs it: workers take the fold tasks in queue
   order (longest estimated first), each the next task when it is free; a round ends when its last
   task does (the next depends on its scores);
-- each phase after the sweep (ensembles, refit, outputs) from its wall time w and CPU time c on R
-  threads (Amdahl from two figures: a serial part s and a parallel part p with s + p/R = w and
-  s + p = c), as s + p/W; the refit no shorter than its longest fit (each fit is a line of its own;
-  a forest's, a tree's share of it);
+- each phase after the sweep (ensembles, refit, outputs, tracking) from its wall time w and CPU
+  time c on R threads (Amdahl from two figures: a serial part s and a parallel part p with
+  s + p/R = w and s + p = c), as s + p/W; the refit no shorter than its longest fit (each fit is a
+  line of its own; a forest's, a tree's share of it);
 - the time before the first task (reading, profiling) as serial.
 Beside the queue order: the same tasks dealt longest *measured* first (LPT: what a perfect cost
 estimate would give) and the lower bound max(longest task, work / W) for the sweep.

@@ -345,12 +345,18 @@ pub(super) fn execute_with(
     for error in &result.export_errors {
         eprintln!("warning: {error}");
     }
-    if let (Some(t), Some(path), Some(writing)) = (&timings, &args.timings, writing) {
+    if let (Some(t), Some(writing)) = (&timings, writing) {
         t.phase("outputs", None, writing);
-        automl::io::write::write_atomic(path, |w| t.write_csv(w))
-            .with_context(|| format!("writing the timings to {}", path.display()))?;
-        println!("wrote {}", path.display());
     }
+    // The timings file is written last, after the tracking it times too.
+    let write_timings = || -> anyhow::Result<()> {
+        if let (Some(t), Some(path)) = (&timings, &args.timings) {
+            automl::io::write::write_atomic(path, |w| t.write_csv(w))
+                .with_context(|| format!("writing the timings to {}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+        Ok(())
+    };
     if let Some(best) = board.best() {
         println!("best: {} {} ({})", best.model, best.setting(), best.name);
     }
@@ -367,25 +373,37 @@ pub(super) fn execute_with(
         ExitCode::SUCCESS
     };
     let Some(sink) = sink else {
+        write_timings()?;
         return Ok(code);
     };
-    let record = tracking::record(&result, &outputs, &source, start_ms)?;
+    let tracking = timings.as_ref().map(|t| t.mark());
     let experiment = &args.tracking.experiment;
-    let (logged, problems) = sink
-        .log(experiment, &record)
-        .with_context(|| format!("logging the run (its files are in {})", dir.display()))?;
+    let tracked = (|| -> anyhow::Result<_> {
+        let record = tracking::record(&result, &outputs, &source, start_ms)?;
+        let (logged, problems) = sink
+            .log(experiment, &record)
+            .with_context(|| format!("logging the run (its files are in {})", dir.display()))?;
+        // Where the run was tracked, for `automl promote` to register it by its run.
+        let tracked = serde_json::json!({
+            "store": super::promote::store_name(&sink),
+            "experiment_id": logged.experiment_id,
+            "run_id": logged.run_id,
+        });
+        automl::io::write::write_atomic(&dir.join(super::promote::TRACKED_FILE), |w| {
+            w.write_all(tracked.to_string().as_bytes())
+        })?;
+        Ok((record, logged, problems))
+    })();
+    if let (Some(t), Some(tracking)) = (&timings, tracking) {
+        t.phase("tracking", None, tracking);
+    }
+    // Written whether the tracking worked or not; a tracking failure is told first.
+    let timings_written = write_timings();
+    let (record, logged, problems) = tracked?;
+    timings_written?;
     for problem in problems {
         eprintln!("warning: {problem}");
     }
-    // Where the run was tracked, for `automl promote` to register it by its run.
-    let tracked = serde_json::json!({
-        "store": super::promote::store_name(&sink),
-        "experiment_id": logged.experiment_id,
-        "run_id": logged.run_id,
-    });
-    automl::io::write::write_atomic(&dir.join(super::promote::TRACKED_FILE), |w| {
-        w.write_all(tracked.to_string().as_bytes())
-    })?;
     println!(
         "tracked: run {} ({} candidate runs) in experiment '{experiment}': {}",
         logged.run_id,

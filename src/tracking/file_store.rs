@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::{random_hex, Logged, Record, Run};
 use crate::error::{Error, Result, Setting};
 use crate::io::write::{create_dir, write_atomic};
@@ -32,17 +34,16 @@ pub fn log(root: &Path, experiment: &str, record: &Record) -> Result<Logged> {
     for child in &record.children {
         runs.push((random_hex(16), child, Some(parent_id.as_str())));
     }
-    for (id, run, parent) in &runs {
-        let final_dir = root.join(&experiment_id).join(id);
-        write_run(
-            &staging.path().join(id),
-            &final_dir,
-            &experiment_id,
-            id,
-            run,
-            *parent,
-        )?;
-    }
+    // Side by side, each run in its own folder; the first failure in run order is told.
+    let written: Vec<Result<()>> = runs
+        .par_iter()
+        .map(|(id, run, parent)| {
+            let final_dir = root.join(&experiment_id).join(id);
+            let staged = staging.path().join(id);
+            write_run(&staged, &final_dir, &experiment_id, id, run, *parent)
+        })
+        .collect();
+    written.into_iter().collect::<Result<()>>()?;
     // Children first: the parent, which `automl runs` lists, appears last, complete.
     for (id, _, _) in runs.iter().rev() {
         let to = root.join(&experiment_id).join(id);
@@ -127,27 +128,28 @@ fn write_run(
         create_dir(&dir.join(sub))?;
     }
     // Artifact paths (and any key with `/`, which MLflow reads as a sub-folder) are nested.
-    let write = |path: PathBuf, bytes: &[u8]| {
-        if let Some(parent) = path.parent() {
-            create_dir(parent)?;
+    let write = |sub: &str, key: &str, bytes: &[u8]| {
+        let path = dir.join(sub).join(key);
+        if key.contains('/') {
+            if let Some(parent) = path.parent() {
+                create_dir(parent)?;
+            }
         }
         std::fs::write(&path, bytes).map_err(|e| write_error(&path, e))
     };
     for (key, value) in &run.params {
-        write(dir.join("params").join(key), value.as_bytes())?;
+        write("params", key, value.as_bytes())?;
     }
     let parent_tag = parent.map(|p| ("mlflow.parentRunId".to_string(), p.to_string()));
     for (key, value) in run.tags.iter().chain(&parent_tag) {
-        write(dir.join("tags").join(key), value.as_bytes())?;
+        write("tags", key, value.as_bytes())?;
     }
     for (key, value) in &run.metrics {
-        write(
-            dir.join("metrics").join(key),
-            format!("{} {value} 0\n", run.end_ms).as_bytes(),
-        )?;
+        let line = format!("{} {value} 0\n", run.end_ms);
+        write("metrics", key, line.as_bytes())?;
     }
     for artifact in &run.artifacts {
-        write(dir.join("artifacts").join(&artifact.path), &artifact.bytes)?;
+        write("artifacts", &artifact.path, &artifact.bytes)?;
     }
     let meta = format!(
         "artifact_uri: {}\nend_time: {}\nentry_point_name: ''\nexperiment_id: '{experiment_id}'\n\
@@ -160,7 +162,8 @@ fn write_run(
         run.status.code(),
         quote(&run.user),
     );
-    write(dir.join("meta.yaml"), meta.as_bytes())
+    std::fs::write(dir.join("meta.yaml"), meta.as_bytes())
+        .map_err(|e| write_error(&dir.join("meta.yaml"), e))
 }
 
 /// A YAML scalar: JSON's double-quoted string, which YAML reads unchanged.

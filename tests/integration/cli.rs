@@ -132,14 +132,14 @@ fn timings_list_every_fold_task_and_the_simulator_replays_them() {
     let staged = "gbm(iterations=300 learning_rate=0.1 max_depth=3)+\
                   gbm(iterations=100 learning_rate=0.1 max_depth=3)";
     assert_eq!(tasks.iter().filter(|r| r[5] == staged).count(), 3);
-    // The phases after the sweep, each a round, with their CPU time; the refit's fits are
-    // lines of the refit's round.
+    // The phases after the sweep, each a round, with their CPU time (the tracking's too: the
+    // file is written after it); the refit's fits are lines of the refit's round.
     let phases: Vec<&Vec<String>> = rows[1..]
         .iter()
         .filter(|r| r[0] != "sweep" && r[0] != "fit")
         .collect();
     let names: Vec<&str> = phases.iter().map(|r| r[0].as_str()).collect();
-    assert_eq!(names, ["ensembles", "refit", "outputs"]);
+    assert_eq!(names, ["ensembles", "refit", "outputs", "tracking"]);
     assert!(phases.iter().all(|r| r[9].parse::<f64>().unwrap() >= 0.0));
     let fits: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[0] == "fit").collect();
     assert!(!fits.is_empty());
