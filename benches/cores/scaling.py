@@ -204,8 +204,12 @@ def main():
                            "--no-track", "--out", folder,
                            "--timings", os.path.join(folder, "timings.csv")]
                 began = time.perf_counter()
-                done = subprocess.run(command, env={**os.environ, "RAYON_NUM_THREADS": str(n)},
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                try:
+                    done = subprocess.run(command, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.PIPE, text=True,
+                                          env={**os.environ, "RAYON_NUM_THREADS": str(n)})
+                except OSError as e:  # the binary does not run here at all
+                    sys.exit(f"scaling.py: cannot run {automl}: {e}")
                 wall = time.perf_counter() - began
                 diffs, first = 0, ""
                 if done.returncode != 0:
