@@ -42,10 +42,16 @@ pub(super) fn fit_forest(
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(t as u64);
             let mut sample: Vec<u32> = if bootstrap {
-                let mut sample: Vec<u32> =
-                    (0..rows).map(|_| rng.gen_range(0..rows as u32)).collect();
-                // Ascending rows read memory forward.
-                sample.sort_unstable();
+                // Ascending rows read memory forward: the draws counted per row, then each row
+                // as often as drawn (the draws sorted, without a sort).
+                let mut drawn = vec![0u32; rows];
+                for _ in 0..rows {
+                    drawn[rng.gen_range(0..rows as u32) as usize] += 1;
+                }
+                let mut sample = Vec::with_capacity(rows);
+                for (r, &times) in drawn.iter().enumerate() {
+                    sample.extend(std::iter::repeat_n(r as u32, times as usize));
+                }
                 sample
             } else {
                 (0..rows as u32).collect()
