@@ -86,9 +86,11 @@ def predicted(timings, counts):
         return {}, out.stderr.strip()
     rows = [line.strip().strip("|").split("|") for line in out.stdout.splitlines()
             if line.startswith("|")]
-    header = [c.strip() for c in rows[0]]
-    column = header.index("whole run")
-    whole = {int(r[0]): float(r[column].strip().rstrip(" s")) for r in rows[2:]}
+    try:
+        column = [c.strip() for c in rows[0]].index("whole run")
+        whole = {int(r[0]): float(r[column].strip().rstrip(" s")) for r in rows[2:]}
+    except (IndexError, ValueError):  # a table not as expected: its text is still shown
+        whole = {}
     return whole, out.stdout
 
 
