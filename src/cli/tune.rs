@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use automl::io::sha256_hex;
+use automl::io::sha256_file;
 use automl::report::Report;
 use automl::Status;
 
@@ -71,9 +71,9 @@ pub(super) fn tune(args: TuneArgs) -> anyhow::Result<ExitCode> {
             scored.join(", ")
         )));
     }
-    let bytes = std::fs::read(&report.source.data)
+    let sha256 = sha256_file(&report.source.data)
         .with_context(|| format!("reading the run's data {}", report.source.data.display()))?;
-    if sha256_hex(&bytes) != report.source.sha256 {
+    if sha256 != report.source.sha256 {
         bail!(usage(&format!(
             "the run's data {} changed since the run (its SHA-256 differs); tune needs the data \
              the run was scored on",
