@@ -14,6 +14,7 @@ mod logistic;
 mod nearest;
 mod one_vs_rest;
 mod params;
+pub mod spare;
 mod svm;
 mod trees;
 

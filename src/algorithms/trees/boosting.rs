@@ -5,10 +5,13 @@ use ndarray::{ArrayView1, ArrayView2};
 use rand::seq::index;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use super::binning::Binned;
-use super::grow::{grow, relevance, Fitting, Growth};
+use super::fixed::{Fixed, Hessians, Units, PIECE};
+use super::grow::{grow, relevance, Fitting, Grown, Growth};
 use super::predict::{normalised, Combine, Ensemble};
+use crate::algorithms::spare::spare_threads;
 use crate::algorithms::{FitError, FitResult};
 
 /// Gradient boosting of depth-limited trees, squared loss or (`log_loss`, targets 0/1) log
@@ -22,6 +25,12 @@ pub(super) fn fit_boosting(
     subsample: f64,
     seed: u64,
 ) -> FitResult<Ensemble> {
+    // Its loops over the rows are shared with idle threads of the pool it runs on. Called from
+    // outside any pool, each loop would be handed to the global pool and back (which made a
+    // refit on the main thread twice as slow), so the whole fit moves into the global pool.
+    if rayon::current_thread_index().is_none() {
+        return rayon::scope(|_| fit_boosting(x, y, iterations, growth, log_loss, subsample, seed));
+    }
     let rows = x.nrows();
     if rows == 0 {
         return Err(FitError::NoRows);
@@ -36,8 +45,11 @@ pub(super) fn fit_boosting(
     };
     // Squared error leaves every hessian 1; log loss never does.
     let relevance = relevance(&bins, growth, y, !log_loss);
+    let target = y.to_vec();
     let mut raw = vec![base; rows];
-    let (mut grad, mut hess) = (vec![0.0; rows], vec![1.0; rows]);
+    let (mut grad, mut hess) = (vec![0.0; rows], vec![0.0; rows]);
+    // In fixed point, in units set for each tree (see `super::fixed`).
+    let (mut fixed_grad, mut fixed_hess) = (Fixed::default(), Fixed::default());
     let mut sample: Vec<u32> = (0..rows as u32).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut trees = Vec::with_capacity(iterations);
@@ -53,45 +65,52 @@ pub(super) fn fit_boosting(
             }
             Some(drawn.len())
         } else {
-            for (i, r) in sample.iter_mut().enumerate() {
-                *r = i as u32;
-            }
+            sample
+                .par_chunks_mut(PIECE)
+                .enumerate()
+                .for_each(|(piece, sample)| {
+                    for (i, r) in sample.iter_mut().enumerate() {
+                        *r = (piece * PIECE + i) as u32;
+                    }
+                });
             None
         };
-        for r in 0..rows {
-            if log_loss {
-                let p = 1.0 / (1.0 + (-raw[r]).exp());
-                grad[r] = y[r] - p;
-                hess[r] = (p * (1.0 - p)).max(1e-16);
-            } else {
-                grad[r] = y[r] - raw[r];
-            }
+        grad.par_chunks_mut(PIECE)
+            .zip(hess.par_chunks_mut(PIECE))
+            .zip(target.par_chunks(PIECE).zip(raw.par_chunks(PIECE)))
+            .for_each(|((grad, hess), (y, raw))| {
+                for (r, &raw) in raw.iter().enumerate() {
+                    if log_loss {
+                        let p = 1.0 / (1.0 + (-raw).exp());
+                        grad[r] = y[r] - p;
+                        hess[r] = (p * (1.0 - p)).max(1e-16);
+                    } else {
+                        grad[r] = y[r] - raw;
+                    }
+                }
+            });
+        fixed_grad.set(&grad, rows);
+        if log_loss {
+            fixed_hess.set(&hess, rows);
         }
         let fitting = Fitting {
             bins: &bins,
             relevance: &relevance,
-            grad: &grad,
-            hess: &hess,
-            unit_hessians: !log_loss,
+            grad: &fixed_grad.values,
+            hess: match log_loss {
+                true => Hessians::Each(&fixed_hess.values),
+                false => Hessians::Ones,
+            },
+            units: Units {
+                g: fixed_grad.unit,
+                h: if log_loss { fixed_hess.unit } else { 1.0 },
+            },
         };
         let grown = match drawn {
             None => grow(&fitting, growth, &mut rng, &mut sample),
             Some(n) => grow(&fitting, growth, &mut rng, &mut sample[..n]),
         };
-        let mut updated = vec![drawn.is_none(); if drawn.is_some() { rows } else { 0 }];
-        for &(leaf, start, end) in &grown.leaves {
-            let value = grown.tree.value[leaf as usize];
-            for &r in &sample[start..end] {
-                raw[r as usize] += value;
-                if let Some(u) = updated.get_mut(r as usize) {
-                    *u = true;
-                }
-            }
-        }
-        // Rows left out of the sample go down the tree by their values.
-        for (r, _) in updated.iter().enumerate().filter(|(_, &u)| !u) {
-            raw[r] += grown.tree.predict_values(x.row(r));
-        }
+        add_leaf_values(&mut raw, &grown, &sample, x, drawn.is_some());
         for (total, g) in gains.iter_mut().zip(&grown.gains) {
             *total += g;
         }
@@ -103,4 +122,44 @@ pub(super) fn fit_boosting(
         Combine::Sum
     };
     Ok(Ensemble::new(combine, base, trees, normalised(gains)))
+}
+
+/// Adds each row's leaf value to its raw score, in pieces of the rows: a leaf's rows are an
+/// ascending range of `sample`, so each piece finds its own rows in every leaf by two binary
+/// searches. When the tree grew on a `subsampled` sample, the rows left out go down the tree by
+/// their values.
+fn add_leaf_values(
+    raw: &mut [f64],
+    grown: &Grown,
+    sample: &[u32],
+    x: ArrayView2<f64>,
+    subsampled: bool,
+) {
+    // One piece when no thread could take another (each piece searches every leaf).
+    let piece_rows = match spare_threads() {
+        0 => raw.len().max(1),
+        _ => PIECE,
+    };
+    raw.par_chunks_mut(piece_rows)
+        .enumerate()
+        .for_each(|(piece, raw)| {
+            let first = (piece * piece_rows) as u32;
+            let end = first + raw.len() as u32;
+            let mut added = vec![false; if subsampled { raw.len() } else { 0 }];
+            for &(leaf, start, stop) in &grown.leaves {
+                let rows = &sample[start..stop];
+                let from = rows.partition_point(|&r| r < first);
+                let to = from + rows[from..].partition_point(|&r| r < end);
+                let value = grown.tree.value[leaf as usize];
+                for &r in &rows[from..to] {
+                    raw[(r - first) as usize] += value;
+                    if let Some(a) = added.get_mut((r - first) as usize) {
+                        *a = true;
+                    }
+                }
+            }
+            for (i, _) in added.iter().enumerate().filter(|(_, &a)| !a) {
+                raw[i] += grown.tree.predict_values(x.row(first as usize + i));
+            }
+        });
 }

@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::binning::Binned;
+use super::fixed::{Fixed, Hessians, Units};
 use super::grow::{grow, relevance, Fitting, Grown, Growth};
 use super::predict::{normalised, Combine, Ensemble};
 use crate::algorithms::{FitError, FitResult};
@@ -26,15 +27,18 @@ pub(super) fn fit_forest(
         return Err(FitError::NoRows);
     }
     let bins = Binned::new(x);
-    let grad = y.to_vec();
-    let hess = vec![1.0; rows];
+    // A tree's sample is `rows` rows (a bootstrap's, repeats included).
+    let grad = Fixed::new(&y.to_vec(), rows);
     let relevance = relevance(&bins, growth, y, true);
     let fitting = Fitting {
         bins: &bins,
         relevance: &relevance,
-        grad: &grad,
-        hess: &hess,
-        unit_hessians: true,
+        grad: &grad.values,
+        hess: Hessians::Ones,
+        units: Units {
+            g: grad.unit,
+            h: 1.0,
+        },
     };
     let grown: Vec<Grown> = (0..trees)
         .into_par_iter()

@@ -1,14 +1,18 @@
 //! Growing one tree: depth first from the root, each node's candidate features drawn, its
 //! histogram summed or had by subtraction, and its rows partitioned at the best split.
 
+use std::sync::Mutex;
+
 use ndarray::ArrayView1;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::binning::Binned;
+use super::fixed::{piece_of, share, Hessians, Units, PIECE};
 use super::histogram::{self, Histogram, Pool, Sums};
 use super::predict::Tree;
 use super::split::{may_stop_at_ceiling, SplitFinder};
+use crate::algorithms::spare::spare_threads;
 
 /// How a tree grows.
 #[derive(Debug, Clone)]
@@ -46,13 +50,14 @@ pub(super) struct Grown {
 }
 
 /// The fit's data as one tree sees it: the binned features, the features from the most
-/// relevant ([`relevance`]), the rows' gradients and hessians, and whether every hessian is 1.
+/// relevant ([`relevance`]), the rows' gradients and hessians in fixed point (see
+/// [`super::fixed`]) and their units (a hessian's is 1 where every one is 1).
 pub(super) struct Fitting<'a> {
     pub(super) bins: &'a Binned,
     pub(super) relevance: &'a [usize],
-    pub(super) grad: &'a [f64],
-    pub(super) hess: &'a [f64],
-    pub(super) unit_hessians: bool,
+    pub(super) grad: &'a [i64],
+    pub(super) hess: Hessians<'a>,
+    pub(super) units: Units,
 }
 
 /// The relevance order of a fit's features that its nodes read (see [`Fitting`]): by `y` (see
@@ -79,13 +84,13 @@ pub(super) fn grow(
 ) -> Grown {
     let Fitting {
         bins,
-        relevance,
         grad,
         hess,
-        unit_hessians,
+        units,
+        ..
     } = *fitting;
     let mut policy = NodePolicy::new(bins, growth);
-    let mut finder = SplitFinder::new(bins, growth, (grad, hess, unit_hessians), relevance);
+    let mut finder = SplitFinder::new(fitting, growth);
     let mut pool = Pool::default();
     // The histogram of the last node searched with one: a split's children subtract from it.
     let mut histogram = pool.take();
@@ -130,7 +135,8 @@ pub(super) fn grow(
             None
         };
         let Some(split) = split else {
-            tree.value[at] = growth.shrink * p.sums.g / (p.sums.h + growth.lambda);
+            let (g, h) = (p.sums.g as f64 * units.g, p.sums.h as f64 * units.h);
+            tree.value[at] = growth.shrink * g / (h + growth.lambda);
             leaves.push((p.node, p.start, p.end));
             continue;
         };
@@ -265,8 +271,8 @@ fn child_histograms(
     parent: &mut Histogram,
     (left, left_sums): (&[u32], Sums),
     (right, right_sums): (&[u32], Sums),
-    grad: &[f64],
-    hess: &[f64],
+    grad: &[i64],
+    hess: Hessians,
 ) -> (Option<Histogram>, Option<Histogram>) {
     let (small, small_sums, large) = if left.len() <= right.len() {
         (left, left_sums, right)
@@ -298,27 +304,91 @@ fn child_histograms(
     }
 }
 
-/// The sums of `rows`' gradients and hessians, added in row order. (In locals: a `Sums` in the
-/// loop had been kept on the stack, a store and a load in every addition's chain.)
-pub(super) fn sums_of(rows: &[u32], grad: &[f64], hess: &[f64]) -> Sums {
-    let (mut g, mut h) = (0.0, 0.0);
-    for &r in rows {
-        g += grad[r as usize];
-        h += hess[r as usize];
+/// The sums of `rows`' gradients and hessians, in pieces that idle threads may share.
+pub(super) fn sums_of(rows: &[u32], grad: &[i64], hess: Hessians) -> Sums {
+    let mut sums = Sums::default();
+    let pieces = rows.len().div_ceil(PIECE);
+    let helped = share(pieces, &mut sums, Sums::default, |sums, piece| {
+        for &r in piece_of(rows, piece) {
+            sums.add(grad[r as usize], hess.of(r));
+        }
+    });
+    for other in helped {
+        sums.merge(other);
     }
-    Sums {
-        g,
-        h,
-        n: rows.len() as u32,
-    }
+    sums
 }
 
 /// Moves the rows where `goes_left` holds to the front, keeping the order on both sides (rows
 /// ascending stay ascending, so a node's reads of codes and gradients run forward through
-/// memory); returns how many there are. `right` is scratch space. Each row is written to both
-/// sides and the side it belongs to moves on: no branch on the split, which a balanced split
-/// would mispredict about as often as not.
-fn partition(rows: &mut [u32], right: &mut Vec<u32>, goes_left: impl Fn(u32) -> bool) -> usize {
+/// memory); returns how many there are. `right` is scratch space. A node of many rows is parted
+/// in pieces, each on its own (idle threads may take pieces), then gathered: lefts, then rights,
+/// each in piece order, which is the order a single pass leaves.
+fn partition(
+    rows: &mut [u32],
+    right: &mut Vec<u32>,
+    goes_left: impl Fn(u32) -> bool + Sync,
+) -> usize {
+    if rows.len() < 2 * PIECE || spare_threads() == 0 {
+        return partition_piece(rows, right, &goes_left);
+    }
+    if right.len() < rows.len() {
+        right.resize(rows.len(), 0);
+    }
+    // Each piece is parted into its place in `right`, by whichever thread takes it, which notes
+    // its left count (the lock is never contended: it only lends the place).
+    let places: Vec<Mutex<&mut [u32]>> = right[..rows.len()]
+        .chunks_mut(PIECE)
+        .map(Mutex::new)
+        .collect();
+    let from: Vec<&[u32]> = rows.chunks(PIECE).collect();
+    let part = |(scratch, lefts): &mut (Vec<u32>, Vec<(usize, usize)>), piece: usize| {
+        let mut place = places[piece]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        place.copy_from_slice(from[piece]);
+        lefts.push((piece, partition_piece(&mut place, scratch, &goes_left)));
+    };
+    let mut own = (Vec::new(), Vec::new());
+    let helped = share(from.len(), &mut own, Default::default, part);
+    drop(places);
+    let mut lefts = vec![0; from.len()];
+    for (piece, left) in helped.into_iter().chain([own]).flat_map(|(_, lefts)| lefts) {
+        lefts[piece] = left;
+    }
+    let mid: usize = lefts.iter().sum();
+    // Gathered in pieces too: each piece's lefts and rights to their places in `rows`.
+    let parted = &right[..rows.len()];
+    let mut places = Vec::with_capacity(lefts.len());
+    let (mut to_left, mut to_right) = rows.split_at_mut(mid);
+    for (piece, &left) in lefts.iter().enumerate() {
+        let (here, rest) = std::mem::take(&mut to_left).split_at_mut(left);
+        to_left = rest;
+        let rights = piece_of(parted, piece).len() - left;
+        let (there, rest) = std::mem::take(&mut to_right).split_at_mut(rights);
+        to_right = rest;
+        places.push(Mutex::new((here, there)));
+    }
+    let gather = |_: &mut (), piece: usize| {
+        let mut place = places[piece]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (parted, left) = (piece_of(parted, piece), lefts[piece]);
+        place.0.copy_from_slice(&parted[..left]);
+        place.1.copy_from_slice(&parted[left..]);
+    };
+    share(lefts.len(), &mut (), || (), gather);
+    mid
+}
+
+/// [`partition`] in one pass: each row is written to both sides and the side it belongs to
+/// moves on, with no branch on the split, which a balanced split would mispredict about as
+/// often as not.
+fn partition_piece(
+    rows: &mut [u32],
+    right: &mut Vec<u32>,
+    goes_left: &impl Fn(u32) -> bool,
+) -> usize {
     if right.len() < rows.len() {
         right.resize(rows.len(), 0);
     }
@@ -345,8 +415,16 @@ mod tests {
     fn partition_without_a_branch_is_the_stable_partition() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let mut right = Vec::new();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
         for case in 0..500 {
-            let n = rng.gen_range(0..200);
+            // Some nodes large enough to be parted in pieces.
+            let n = match case % 25 {
+                0 => rng.gen_range(2 * PIECE..5 * PIECE),
+                _ => rng.gen_range(0..200),
+            };
             let mut rows: Vec<u32> = (0..n).map(|_| rng.gen_range(0..1_000)).collect();
             rows.sort_unstable();
             // All left, all right, or a share in between.
@@ -359,28 +437,34 @@ mod tests {
                 .copied()
                 .collect();
             let lefts = rows.iter().filter(|&&r| goes[r as usize]).count();
-            assert_eq!(
-                partition(&mut rows, &mut right, |r| goes[r as usize]),
-                lefts
-            );
+            let parted = pool.install(|| partition(&mut rows, &mut right, |r| goes[r as usize]));
+            assert_eq!(parted, lefts);
             assert_eq!(rows, expected, "case {case}");
         }
     }
 
     #[test]
-    fn sums_of_rows_are_added_in_row_order() {
+    fn sums_of_rows_in_pieces_are_the_row_by_row_sums() {
         let mut rng = ChaCha8Rng::seed_from_u64(8);
-        let grad: Vec<f64> = (0..500).map(|_| (rng.gen::<f64>() - 0.5) * 1e6).collect();
-        let hess: Vec<f64> = (0..500).map(|_| rng.gen::<f64>()).collect();
-        let rows: Vec<u32> = (0..500).filter(|r| r % 3 != 0).collect();
-        let mut expected = Sums::default();
-        for &r in &rows {
-            expected.add(grad[r as usize], hess[r as usize]);
+        let n = 3 * PIECE + 11;
+        let grad: Vec<i64> = (0..n)
+            .map(|_| rng.gen_range(-1i64 << 40..1 << 40))
+            .collect();
+        let hess: Vec<i64> = (0..n).map(|_| rng.gen_range(0..1i64 << 40)).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for rows in [
+            (0..n as u32).filter(|r| r % 3 != 0).collect::<Vec<_>>(),
+            vec![5, 1, 5],
+        ] {
+            let mut expected = Sums::default();
+            for &r in &rows {
+                expected.add(grad[r as usize], hess[r as usize]);
+            }
+            let each = Hessians::Each(&hess);
+            assert_eq!(pool.install(|| sums_of(&rows, &grad, each)), expected);
         }
-        let got = sums_of(&rows, &grad, &hess);
-        assert_eq!(
-            (got.g.to_bits(), got.h.to_bits(), got.n),
-            (expected.g.to_bits(), expected.h.to_bits(), expected.n)
-        );
     }
 }

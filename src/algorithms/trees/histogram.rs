@@ -1,18 +1,21 @@
 //! Histograms: per-bin sums of gradients and hessians of a node's rows, summed in one pass over
-//! the rows or had as the parent's minus the sibling's, and a pool of spare buffers.
+//! the rows (in pieces that idle threads may share) or had as the parent's minus the sibling's,
+//! and a pool of spare buffers.
 
 use super::binning::Binned;
+use super::fixed::{piece_of, share, Hessians, PIECE};
 
-/// Sums of gradients, hessians and rows.
-#[derive(Debug, Clone, Copy, Default)]
+/// Sums of gradients, hessians (both in a tree's fixed-point units: exact, in any order) and
+/// rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Sums {
-    pub(super) g: f64,
-    pub(super) h: f64,
+    pub(super) g: i64,
+    pub(super) h: i64,
     pub(super) n: u32,
 }
 
 impl Sums {
-    pub(super) fn add(&mut self, g: f64, h: f64) {
+    pub(super) fn add(&mut self, g: i64, h: i64) {
         self.g += g;
         self.h += h;
         self.n += 1;
@@ -31,26 +34,69 @@ impl Sums {
     }
 }
 
-/// One pass over `rows`: zeroes the `summed` bundles' blocks (bundle, block offset, code
-/// skipped), then adds each row's gradient and hessian to its bin of each bundle.
+/// Zeroes the `summed` bundles' blocks (bundle, block offset, code skipped) of `out`, then adds
+/// each of `rows`' gradient and hessian to its bin of each bundle. A node of many rows is summed
+/// in pieces, each into a histogram of its own, merged: idle threads take pieces, and the sums
+/// are the same however the pieces were shared.
 fn sum_rows(
-    out: &mut [Sums],
+    out: &mut Vec<Sums>,
     summed: &[(usize, usize, u8)],
     bins: &Binned,
     rows: &[u32],
-    grad: &[f64],
-    hess: &[f64],
+    grad: &[i64],
+    hess: Hessians,
 ) {
     for &(b, offset, _) in summed {
         out[offset..offset + bins.bundles.width[b]].fill(Sums::default());
     }
+    let len = out.len();
+    let helped = share(
+        rows.len().div_ceil(PIECE),
+        out,
+        || vec![Sums::default(); len],
+        |part, piece| add_rows(part, summed, bins, piece_of(rows, piece), grad, hess),
+    );
+    for part in helped {
+        for &(b, offset, _) in summed {
+            let block = offset..offset + bins.bundles.width[b];
+            for (s, t) in out[block.clone()].iter_mut().zip(&part[block]) {
+                s.merge(*t);
+            }
+        }
+    }
+}
+
+/// Adds each of `rows`' gradient and hessian to its bin of each `summed` bundle of `out`.
+fn add_rows(
+    out: &mut [Sums],
+    summed: &[(usize, usize, u8)],
+    bins: &Binned,
+    rows: &[u32],
+    grad: &[i64],
+    hess: Hessians,
+) {
+    match hess {
+        Hessians::Each(hess) => add_rows_by(out, summed, bins, rows, grad, |r| hess[r as usize]),
+        Hessians::Ones => add_rows_by(out, summed, bins, rows, grad, |_| 1),
+    }
+}
+
+/// [`add_rows`], a row's hessian read by `hess` (a constant 1 reads no array).
+fn add_rows_by(
+    out: &mut [Sums],
+    summed: &[(usize, usize, u8)],
+    bins: &Binned,
+    rows: &[u32],
+    grad: &[i64],
+    hess: impl Fn(u32) -> i64,
+) {
     let width = bins.bundles.len();
     // Every bundle in order (a node that tries every feature): each row's codes are read in a
     // zip, with no bundle index to look up and check.
     if summed.len() == width && summed.iter().enumerate().all(|(i, s)| s.0 == i) {
         let blocks: Vec<(usize, u8)> = summed.iter().map(|&(_, o, skip)| (o, skip)).collect();
         for &r in rows {
-            let (g, h) = (grad[r as usize], hess[r as usize]);
+            let (g, h) = (grad[r as usize], hess(r));
             let codes = &bins.packed[r as usize * width..(r as usize + 1) * width];
             for (&code, &(offset, skip)) in codes.iter().zip(&blocks) {
                 if code != skip {
@@ -61,7 +107,7 @@ fn sum_rows(
         return;
     }
     for &r in rows {
-        let (g, h) = (grad[r as usize], hess[r as usize]);
+        let (g, h) = (grad[r as usize], hess(r));
         let codes = &bins.packed[r as usize * width..(r as usize + 1) * width];
         for &(b, offset, skip) in summed {
             let code = codes[b];
@@ -99,8 +145,8 @@ impl Histogram {
         bins: &Binned,
         features: &[usize],
         rows: &[u32],
-        grad: &[f64],
-        hess: &[f64],
+        grad: &[i64],
+        hess: Hessians,
         total: Sums,
     ) {
         let bundles = &bins.bundles;
@@ -171,8 +217,8 @@ pub(super) fn children(
     pool: &mut Pool,
     parent: &mut Histogram,
     (small, small_sums): (&[u32], Sums),
-    grad: &[f64],
-    hess: &[f64],
+    grad: &[i64],
+    hess: Hessians,
 ) -> (Histogram, Histogram) {
     let mut small_histogram = pool.take();
     small_histogram.fill(bins, features, small, grad, hess, small_sums);
@@ -212,51 +258,55 @@ mod tests {
     #[test]
     fn bundled_sums_are_each_features_own_sums() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-        let rows = 600;
-        // Columns: 0 dense, 1-4 one-hot levels of one category (its other levels are the
-        // reference), 5-6 a second category's levels, 7 constant, 8 few-valued.
-        let level: Vec<usize> = (0..rows).map(|_| rng.gen_range(0..9)).collect();
-        let other: Vec<bool> = (0..rows).map(|_| rng.gen_bool(0.3)).collect();
-        let x = ndarray::Array2::from_shape_fn((rows, 9), |(r, c)| match c {
-            0 => rng.gen::<f64>(),
-            1..=4 => f64::from(level[r] + 1 == c),
-            5 => f64::from(other[r]),
-            6 => f64::from(!other[r] && r % 2 == 0),
-            7 => 1.0,
-            _ => (r % 3) as f64,
-        });
-        let bins = Binned::new(x.view());
-        assert!((0..bins.bundles.len()).any(|b| bins.bundles.is_shared(b)));
-        assert!(bins.bundles.len() < 9);
-        let grad: Vec<f64> = (0..rows).map(|_| rng.gen::<f64>() - 0.5).collect();
-        let hess: Vec<f64> = (0..rows).map(|_| rng.gen::<f64>()).collect();
-        let node: Vec<u32> = (0..rows as u32).filter(|r| r % 5 != 1).collect();
-        let mut total = Sums::default();
-        for &r in &node {
-            total.add(grad[r as usize], hess[r as usize]);
-        }
-        // Every feature (a pass over every bundle in order) and a few (by bundle index).
-        for features in [(0..9).collect::<Vec<_>>(), vec![6, 2, 0, 4]] {
-            let mut histogram = Histogram::default();
-            histogram.fill(&bins, &features, &node, &grad, &hess, total);
-            for (k, &f) in features.iter().enumerate() {
-                // Each feature on its own, as before bundling: bins other than the mode summed
-                // in row order, the mode's as the total minus them.
-                let (mode, column) = (bins.modes[f] as usize, bins.column(f));
-                let mut own = vec![Sums::default(); bins.bins(f)];
-                for &r in &node {
-                    let code = column[r as usize] as usize;
-                    if code != mode {
-                        own[code].add(grad[r as usize], hess[r as usize]);
+        // A node of a few hundred rows is summed in one pass; one of tens of thousands, in
+        // pieces on three threads.
+        for rows in [600, 5 * PIECE + 17] {
+            // Columns: 0 dense, 1-4 one-hot levels of one category (its other levels are the
+            // reference), 5-6 a second category's levels, 7 constant, 8 few-valued.
+            let level: Vec<usize> = (0..rows).map(|_| rng.gen_range(0..9)).collect();
+            let other: Vec<bool> = (0..rows).map(|_| rng.gen_bool(0.3)).collect();
+            let x = ndarray::Array2::from_shape_fn((rows, 9), |(r, c)| match c {
+                0 => rng.gen::<f64>(),
+                1..=4 => f64::from(level[r] + 1 == c),
+                5 => f64::from(other[r]),
+                6 => f64::from(!other[r] && r % 2 == 0),
+                7 => 1.0,
+                _ => (r % 3) as f64,
+            });
+            let bins = Binned::new(x.view());
+            assert!((0..bins.bundles.len()).any(|b| bins.bundles.is_shared(b)));
+            assert!(bins.bundles.len() < 9);
+            let grad: Vec<i64> = (0..rows)
+                .map(|_| rng.gen_range(-1i64 << 40..1 << 40))
+                .collect();
+            let hess: Vec<i64> = (0..rows).map(|_| rng.gen_range(0..1i64 << 40)).collect();
+            let node: Vec<u32> = (0..rows as u32).filter(|r| r % 5 != 1).collect();
+            let mut total = Sums::default();
+            for &r in &node {
+                total.add(grad[r as usize], hess[r as usize]);
+            }
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(3)
+                .build()
+                .unwrap();
+            // Every feature (a pass over every bundle in order) and a few (by bundle index).
+            for features in [(0..9).collect::<Vec<_>>(), vec![6, 2, 0, 4]] {
+                let mut histogram = Histogram::default();
+                let each = Hessians::Each(&hess);
+                pool.install(|| histogram.fill(&bins, &features, &node, &grad, each, total));
+                for (k, &f) in features.iter().enumerate() {
+                    // Each feature on its own, as before bundling: bins other than the mode
+                    // summed row by row, the mode's as the total minus them.
+                    let (mode, column) = (bins.modes[f] as usize, bins.column(f));
+                    let mut own = vec![Sums::default(); bins.bins(f)];
+                    for &r in &node {
+                        let code = column[r as usize] as usize;
+                        if code != mode {
+                            own[code].add(grad[r as usize], hess[r as usize]);
+                        }
                     }
-                }
-                own[mode] = own.iter().fold(total, |rest, s| rest.minus(*s));
-                let got = histogram.block(k, bins.bins(f));
-                for (a, b) in got.iter().zip(&own) {
-                    assert_eq!(
-                        (a.g.to_bits(), a.h.to_bits(), a.n),
-                        (b.g.to_bits(), b.h.to_bits(), b.n)
-                    );
+                    own[mode] = own.iter().fold(total, |rest, s| rest.minus(*s));
+                    assert_eq!(histogram.block(k, bins.bins(f)), &own[..], "{rows} rows");
                 }
             }
         }

@@ -10,18 +10,26 @@
 //! code, LightGBM's exclusive feature bundling); nodes with fewer rows than bins read only the
 //! bins their rows have instead of clearing whole histograms.
 //!
+//! Gradients and hessians are summed as fixed-point integers (`fixed`), so every sum is exact
+//! whatever order it is added in: a large node's histogram, partition and sums are offered in
+//! pieces of rows to threads of the pool that are idle, and a fit is the same to the bit however
+//! many took part (a boosting fit, one tree after another, splits only this way).
+//!
 //! The parts, split as scikit-learn splits `_hist_gradient_boosting`: `binning` (bin codes),
-//! `histogram` (per-bin sums), `split` (a node's best split), `grow` (one tree), `predict`
-//! (fitted trees and ensembles), `forest` and `boosting` (the fitting loops); this file holds
-//! the three algorithms.
+//! `fixed` (fixed-point values, and the pieces threads share), `histogram` (per-bin sums),
+//! `scan` (a split's score, a feature's best threshold), `split` (a node's best split), `grow`
+//! (one tree), `predict` (fitted trees and ensembles), `forest` and `boosting` (the fitting
+//! loops); this file holds the three algorithms.
 
 mod binning;
 mod boosting;
 mod bundle;
+mod fixed;
 mod forest;
 mod grow;
 mod histogram;
 mod predict;
+mod scan;
 mod split;
 
 use ndarray::{ArrayView1, ArrayView2};
