@@ -7,13 +7,13 @@
 //! in its own panic hook.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::timings::Timings;
 use super::TaskError;
-use crate::algorithms::panic_message;
+use crate::algorithms::{panic_message, spare};
 use crate::error::Setting;
 
 /// The name of every fit thread starts with this.
@@ -61,9 +61,9 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// The threads a sweep's fits run on, one per worker: worker `w` hands its fits to thread `w`.
 /// While the queue holds tasks each thread runs its worker's fit; a thread whose worker found
-/// the queue empty takes part of a running fit's own parallel work (a forest's trees, the
-/// binning of a fit's columns, the prediction of its validation rows by blocks: work split in a
-/// fixed way, so a fit's result is the same on any number of threads), so the last long fits of
+/// the queue empty takes part of a running fit's own parallel work (a forest's trees, pieces of
+/// a tree's rows, the binning of a fit's columns, the prediction of its validation rows by
+/// blocks: work whose result is the same however it is shared), so the last long fits of
 /// a round use the cores that would otherwise idle behind them. A thread waiting inside its fit
 /// for such a part only ever takes parts of fits, never a whole new fit (fits are handed over
 /// outside rayon). A thread holding an abandoned fit may be held for long: its worker's later
@@ -104,13 +104,14 @@ impl FitPool {
             })
             .collect();
         if let Some(threads) = &threads {
+            let idle = Arc::new(AtomicUsize::new(0));
             threads.spawn_broadcast(move |thread| {
                 let taken = receivers[thread.index()]
                     .lock()
                     .ok()
                     .and_then(|mut r| r.take());
                 if let Some(fits) = taken {
-                    serve(&fits);
+                    serve(&fits, &idle);
                 }
             });
         }
@@ -121,13 +122,35 @@ impl FitPool {
     }
 }
 
-/// A thread of the [`FitPool`]: runs the fits it is handed and, between them, parts of others.
-fn serve(fits: &mpsc::Receiver<Job>) {
+/// How long an idle thread that has just taken part of a fit keeps looking for the next part
+/// without sleeping: a boosting fit offers pieces of each large node's work, node after node a
+/// fraction of a millisecond apart, and most would be done before an [`IDLE_POLL`] sleep ends.
+const EAGER: Duration = Duration::from_millis(2);
+
+/// A thread of the [`FitPool`]: runs the fits it is handed and, between them, parts of others;
+/// counted in `idle` between fits, which the pool's fits read (see [`spare`]).
+fn serve(fits: &mpsc::Receiver<Job>, idle: &Arc<AtomicUsize>) {
+    spare::count_idle_in(Arc::clone(idle));
+    let mut helped: Option<Instant> = None;
+    let counted = spare::Idle::new(idle);
     loop {
-        match fits.recv_timeout(IDLE_POLL) {
-            Ok(fit) => fit(),
+        let eager = helped.is_some_and(|at| at.elapsed() < EAGER);
+        let wait = if eager { Duration::ZERO } else { IDLE_POLL };
+        match fits.recv_timeout(wait) {
+            Ok(fit) => {
+                counted.busy(fit);
+                helped = None;
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                while rayon::yield_now() == Some(rayon::Yield::Executed) {}
+                let mut took = false;
+                while rayon::yield_now() == Some(rayon::Yield::Executed) {
+                    took = true;
+                }
+                if took {
+                    helped = Some(Instant::now());
+                } else if eager {
+                    std::thread::yield_now();
+                }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
