@@ -5,6 +5,7 @@
 #   benches/cores/pack.sh [DIR]        (default: .cores, in the repo root)
 #
 #   DIR/automl.gz           target/release/automl, built here (--locked), stripped
+#   DIR/fit_threads.gz      examples/fit_threads (one fit timed on 1, 2, ... threads), stripped
 #   DIR/wage.csv.gz         datasets/wage.csv
 #   DIR/synth20000.csv.gz   examples/synth 20000 rows, seed 42
 #   DIR/birthdays.csv.gz    ../shared/datasets/birthdays.csv (left out, with a note, without ../shared)
@@ -28,7 +29,7 @@ esac
 cd "$ROOT"
 command -v strip >/dev/null || { echo "pack.sh: strip (binutils) is needed" >&2; exit 1; }
 
-cargo build --release --locked --bin automl --example synth >&2
+cargo build --release --locked --bin automl --example synth --example fit_threads >&2
 TARGET=$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 
@@ -37,6 +38,9 @@ mkdir -p "$DIR"
 strip -o "$DIR/automl.part" "$TARGET/release/automl"
 gzip -9 -c "$DIR/automl.part" >"$DIR/automl.gz.part" && rm "$DIR/automl.part"
 mv "$DIR/automl.gz.part" "$DIR/automl.gz"
+strip -o "$DIR/fit_threads.part" "$TARGET/release/examples/fit_threads"
+gzip -9 -c "$DIR/fit_threads.part" >"$DIR/fit_threads.gz.part" && rm "$DIR/fit_threads.part"
+mv "$DIR/fit_threads.gz.part" "$DIR/fit_threads.gz"
 gzip -9 -c datasets/wage.csv >"$DIR/wage.csv.gz.part" && mv "$DIR/wage.csv.gz.part" "$DIR/wage.csv.gz"
 SYNTH=$(mktemp --suffix=.csv)
 trap 'rm -f "$SYNTH"' EXIT

@@ -16,6 +16,12 @@ export; no tracking) with RAYON_NUM_THREADS set. A run starts only if it will li
 it is listed as skipped; a run once started goes on to its end, so leave the caller's own time limit
 room for the longest one.
 
+First, where the pack has fit_threads.gz and birthdays (and `--no-lone-fit` is not given), one boosting
+fit alone (`examples/fit_threads.rs`: birthdays' numeric columns, gbm with 300 trees of depth 6) is
+timed at every thread count: how far one long fit splits over idle cores, checked to give the same
+predictions at every count. Its one- and two-thread times give the booster's serial share,
+2 * T2 / T1 - 1, which the simulator is told (`--boosting-serial`).
+
 The simulator reads the first two-thread run (the one-thread run where 2 is not among --threads): on
 one thread it cannot tell a phase's serial part from its parallel part (it sees only their sum), so
 it would count the phases after the sweep as serial (wage on 2 cores: 1.15 s predicted from one
@@ -48,6 +54,9 @@ TABLES = {
     "synth20k": ("synth20000.csv.gz", "y", []),
     "birthdays": ("birthdays.csv.gz", "births", []),
 }
+# One boosting fit alone: (file in the pack, target, algorithm and setting).
+LONE_FIT = ("birthdays.csv.gz", "births",
+            ["gbm", "iterations=300", "max_depth=6", "learning_rate=0.1"])
 REPEAT_UNDER_S = 20.0
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIMULATE = os.path.join(HERE, "..", "schedule", "simulate.py")
@@ -78,10 +87,25 @@ def differences(a, b):
     return len(diffs), first
 
 
-def predicted(timings, counts):
-    """The simulator's whole-run prediction per worker count, from its Markdown table."""
+def lone_fit(binary, data, counts):
+    """One fit's seconds and whether its predictions were the first count's, per thread count, and
+    the tool's output; ({}, output) where it failed."""
+    command = [binary, data, LONE_FIT[1], *LONE_FIT[2], "--threads", ",".join(map(str, counts))]
+    out = subprocess.run(command, capture_output=True, text=True)
+    timed = {}
+    for line in out.stdout.splitlines():
+        words = line.split()
+        if len(words) >= 5 and words[0] == "threads":
+            timed[int(words[1])] = (float(words[2]), words[-1] in ("first", "same"))
+    return (timed if out.returncode == 0 else {}), (out.stdout + out.stderr).strip()
+
+
+def predicted(timings, counts, serial=None):
+    """The simulator's whole-run prediction per worker count, from its Markdown table; told the
+    boosting fits' `serial` share where it is known."""
+    told = [] if serial is None else ["--boosting-serial", f"{serial:.3f}"]
     out = subprocess.run([sys.executable, SIMULATE, timings, "--workers",
-                          ",".join(map(str, counts))], capture_output=True, text=True)
+                          ",".join(map(str, counts)), *told], capture_output=True, text=True)
     if out.returncode != 0:
         return {}, out.stderr.strip()
     rows = [line.strip().strip("|").split("|") for line in out.stdout.splitlines()
@@ -100,6 +124,7 @@ class Report:
         self.runs = []  # dicts: table, threads, repeat, wall, code, diffs, first, folder
         self.skipped = []  # lines
         self.simulated = {}  # table: (threads of the run read, {workers: seconds}, its output)
+        self.lone = ({}, "")  # ({threads: (seconds, same predictions)}, the tool's output)
 
     def write(self):
         with open(os.path.join(self.out, "runs.csv"), "w", newline="") as f:
@@ -119,6 +144,17 @@ class Report:
 
     def markdown(self):
         lines = [f"# Thread scaling: {self.machine}", ""]
+        timed, text = self.lone
+        if text:
+            lines += ["## One boosting fit alone", "", "```", text, "```", ""]
+        if 1 in timed:
+            lines += ["| threads | seconds | speedup | efficiency | predictions as at 1 thread |",
+                      "|---:|---:|---:|---:|---|"]
+            for n, (seconds, same) in sorted(timed.items()):
+                speedup = timed[1][0] / seconds
+                lines.append(f"| {n} | {seconds:.3f} s | {speedup:.2f}x | "
+                             f"{speedup / n * 100:.0f}% | {'same' if same else 'DIFFERENT'} |")
+            lines.append("")
         for table in dict.fromkeys(r["table"] for r in self.runs):
             runs = [r for r in self.runs if r["table"] == table and r["code"] == 0]
             one = [r["wall"] for r in runs if r["threads"] == 1]
@@ -159,6 +195,7 @@ def main():
     parser.add_argument("--out", required=True, help="folder for cores.md, runs.csv, runs.tar.gz")
     parser.add_argument("--threads", default="1,2,16,8,4")
     parser.add_argument("--limit", type=float, default=420.0, help="seconds for all runs")
+    parser.add_argument("--no-lone-fit", action="store_true", help="skip the one boosting fit")
     args = parser.parse_args()
     start = time.monotonic()
     unknown = [t for t in args.tables if t not in TABLES]
@@ -183,6 +220,19 @@ def main():
                   if line.startswith("model name")), platform.processor()) \
         if os.path.exists("/proc/cpuinfo") else platform.processor()
     report = Report(args.out, f"{os.cpu_count()} cores, {model}")
+
+    serial = None
+    fit_binary = os.path.join(args.pack, "fit_threads.gz")
+    fit_data = os.path.join(args.pack, LONE_FIT[0])
+    if not args.no_lone_fit and os.path.exists(fit_binary) and os.path.exists(fit_data):
+        tool = unpack(fit_binary, work)
+        os.chmod(tool, 0o755)
+        report.lone = lone_fit(tool, unpack(fit_data, work), counts)
+        timed = report.lone[0]
+        if 1 in timed and 2 in timed:
+            serial = min(max(2 * timed[2][0] / timed[1][0] - 1, 0.0), 1.0)
+        print(f"one boosting fit: {report.lone[1]}", file=sys.stderr)
+        report.write()
 
     for table in args.tables:
         file, target, extra = TABLES[table]
@@ -232,11 +282,12 @@ def main():
                     repeats = 3 if wall < REPEAT_UNDER_S else 1
                 if n == simulated_on and repeat == 1 and done.returncode == 0:
                     report.simulated[table] = (n, *predicted(
-                        os.path.join(folder, "timings.csv"), counts))
+                        os.path.join(folder, "timings.csv"), counts, serial))
                 report.write()
     report.write()
     shutil.rmtree(work, ignore_errors=True)
-    failed = any(r["code"] != 0 or r["diffs"] for r in report.runs)
+    failed = any(r["code"] != 0 or r["diffs"] for r in report.runs) or any(
+        not same for _, same in report.lone[0].values())
     sys.exit(1 if failed else 0)
 
 

@@ -18,8 +18,10 @@ estimate would give) and the lower bound max(longest task, work / W) for the swe
 
 Workers whose queue is empty take part of a running fit (the sweep's fit pool lends their threads:
 src/sweep/isolate.rs). The simulator counts that for the fits whose parallel work it knows: a forest
-of n trees is n equal parts, taken by as many workers as have nothing else to do; every other fit is
-one part. The 'sweep (queue order)' column counts the lending; 'one part each' is the same schedule
+of n trees is n equal parts, taken by as many workers as have nothing else to do; a boosting fit
+(gbm) offers pieces of its rows' work to any number of workers, all but a serial share of it
+(`--boosting-serial`, measured by `examples/fit_threads.rs` as 2 * T2 / T1 - 1 from one fit's times
+on 1 and 2 threads: Amdahl's law, an extrapolation); every other fit is one part. The 'sweep (queue order)' column counts the lending; 'one part each' is the same schedule
 without it. A fit that was helped in the measured run took less wall time than its work, so its
 duration undercounts its work a little (on 2 cores only the last fits of a round can be helped).
 Where the measured run scored a spare task (a first-round task on another fold: the race spares on
@@ -61,8 +63,8 @@ def read(path):
                     }
                 )
             elif row["phase"] == "fit":
-                # A forest's trees are refitted in parallel too.
-                fits.setdefault(int(row["round"]), []).append(seconds / parts(row["work"]))
+                # A forest's trees are refitted in parallel too, and a booster's pieces.
+                fits.setdefault(int(row["round"]), []).append((row["work"], seconds))
             else:
                 phases.append(
                     {
@@ -76,7 +78,7 @@ def read(path):
     if not rounds:
         sys.exit(f"{path}: no sweep tasks (is it a file from `automl compare --timings`?)")
     for p in phases:
-        p["longest_fit"] = max(fits.get(p["round"], [0.0]))
+        p["fits"] = fits.get(p["round"], [])
     return [sorted(r, key=lambda t: t["queue"]) for _, r in sorted(rounds.items())], phases
 
 
@@ -93,6 +95,25 @@ def parts(work):
     return int(m.group(2)) if m else 1
 
 
+BOOSTING_SERIAL = [1.0]
+
+
+def speed(work, workers):
+    """Seconds of a fit's one-worker time done per second by `workers` workers: a forest's as many
+    as its workers, a boosting fit's by Amdahl's law with its serial share, any other fit's 1."""
+    if work.startswith("gbm(") and BOOSTING_SERIAL[0] < 1.0:
+        s = BOOSTING_SERIAL[0]
+        return 1.0 / (s + (1.0 - s) / workers)
+    return float(workers) if parts(work) > 1 else 1.0
+
+
+def shortest(work, seconds, workers):
+    """A fit's wall time with `workers` workers helping it from start to end."""
+    if parts(work) > 1:
+        return seconds / min(parts(work), workers)
+    return seconds / speed(work, workers)
+
+
 def lent_makespan(tasks, workers, spares=()):
     """List scheduling in queue order where a worker with no task left helps a running fit that
     splits (see `parts`): a fluid model, each fit's remaining work shared by its workers, no more
@@ -105,32 +126,34 @@ def lent_makespan(tasks, workers, spares=()):
     spares = list(spares)
     spares.reverse()
     ran = {}
-    running = []  # [remaining seconds, seconds per part, workers, spare]
+    running = []  # [remaining seconds, seconds per part, workers, spare, work]
     t, free = 0.0, workers
     while queue or running:
         while free and queue:
             task = queue.pop()
             n = parts(task["work"])
-            running.append([task["seconds"], task["seconds"] / n, 1, False])
+            running.append([task["seconds"], task["seconds"] / n, 1, False, task["work"]])
             free -= 1
         while free and spares and any(not r[3] for r in running):
             work, seconds = spares.pop()
-            running.append([seconds, seconds, 1, True])
+            running.append([seconds, seconds, 1, True, ""])
             ran[work] = ran.get(work, 0) + 1
             free -= 1
         while free:
             def room(r):
+                if speed(r[4], 2) > 1.0 and parts(r[4]) == 1:
+                    return True
                 return r[2] < math.ceil(r[0] / r[1] - 1e-9)
-            open_ = [r for r in running if room(r)]
+            open_ = [r for r in running if room(r) and speed(r[4], 2) > 1.0]
             if not open_:
                 break
-            r = max(open_, key=lambda r: r[0] / r[2])
+            r = max(open_, key=lambda r: r[0] / speed(r[4], r[2]))
             r[2] += 1
             free -= 1
-        step = min(r[0] / r[2] for r in running)
+        step = min(r[0] / speed(r[4], r[2]) for r in running)
         t += step
         for r in running:
-            r[0] -= step * r[2]
+            r[0] -= step * speed(r[4], r[2])
         for r in [r for r in running if r[0] <= 1e-12]:
             running.remove(r)
             free += r[2]
@@ -159,6 +182,7 @@ def race_makespan(first, second, workers, lend=True):
     def one(tasks):
         return tasks if lend else [dict(t, work="") for t in tasks]
 
+
     end, ran = lent_makespan(one(main), workers, spares)
     rest = [t for work, ts in later.items() for t in ts[ran.get(work, 0):]]
     return end + lent_makespan(one(rest), workers)[0]
@@ -180,7 +204,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("timings")
     parser.add_argument("--workers", default="1,2,4,8,16,32,64")
+    parser.add_argument("--boosting-serial", type=float, default=1.0,
+                        help="serial share of a boosting fit (1: it does not split, the default)")
     args = parser.parse_args()
+    BOOSTING_SERIAL[0] = args.boosting_serial
     counts = [int(w) for w in args.workers.split(",")]
     rounds, phases = read(args.timings)
 
@@ -205,7 +232,7 @@ def main():
         return sum(makespan([t["seconds"] for t in order(r)], w) for r in rounds)
 
     def after(w):
-        return sum(max(s + p / w, ph["longest_fit"])
+        return sum(max([s + p / w] + [shortest(work, sec, w) for work, sec in ph["fits"]])
                    for ph in phases for s, p in [amdahl(ph, ran_on)])
 
     def whole(w):
@@ -215,7 +242,8 @@ def main():
           f"{work:.2f} s of task time; ran on {ran_on} worker(s)")
     print(f"before the sweep {first_start:.2f} s; "
           + "; ".join(f"{p['name']} {p['seconds']:.2f} s ({p['cpu']:.2f} s CPU, "
-                      f"serial {amdahl(p, ran_on)[0]:.2f} s, longest fit {p['longest_fit']:.2f} s)"
+                      f"serial {amdahl(p, ran_on)[0]:.2f} s, longest fit "
+                      f"{max([0.0] + [sec for _, sec in p['fits']]):.2f} s)"
                       for p in phases)
           + f"; unrecorded {unrecorded:.2f} s")
     print(f"replay on {ran_on}: {whole(ran_on):.2f} s predicted, {end:.2f} s measured "
@@ -230,7 +258,7 @@ def main():
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for w in counts:
         lpt = unlent(w, lambda r: sorted(r, key=lambda t: -t["seconds"]))
-        bound = sum(max(max(t["seconds"] / parts(t["work"]) for t in r),
+        bound = sum(max(max(shortest(t["work"], t["seconds"], w) for t in r),
                         sum(t["seconds"] for t in r) / w)
                     for r in rounds)
         speedup = whole(1) / whole(w)
