@@ -56,3 +56,34 @@ impl Drop for Idle {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counted_thread_reads_its_pools_idle_count() {
+        let idle = Arc::new(AtomicUsize::new(0));
+        let read = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    count_idle_in(Arc::clone(&idle));
+                    let waiting = Idle::new(&idle);
+                    let other = Idle::new(&idle);
+                    let (two, one) = (spare_threads(), waiting.busy(spare_threads));
+                    drop(other);
+                    (two, one, spare_threads())
+                })
+                .join()
+                .unwrap()
+        });
+        assert_eq!(read, (2, 1, 1));
+        assert_eq!(idle.load(Ordering::Relaxed), 0);
+        // A thread no pool counts: the current rayon pool's other threads.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        assert_eq!(pool.install(spare_threads), 2);
+    }
+}

@@ -504,27 +504,36 @@ mod tests {
         let y: Vec<f64> = (0..rows)
             .map(|r| x[[r, 1]] * 3.0 + x[[r, 0]] - x[[r, 2]] * x[[r, 4]])
             .collect();
-        let params = grid(&[
+        // All rows and a subsample (rows left out go down the tree), squared and log loss.
+        let settings = grid(&[
             ("iterations", ints(&[5])),
             ("learning_rate", floats(&[0.1])),
             ("max_depth", ints(&[6])),
-        ])
-        .remove(0);
-        let on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                let model = GradientBoosting::REGRESSION
-                    .fit(&params, x.view(), ArrayView1::from(&y), 1)
-                    .unwrap();
-                model.predict(x.view()).unwrap()
-            })
-        };
-        let one = on(1);
-        assert_eq!(one, on(3));
-        assert_eq!(one, on(4));
+            ("subsample", floats(&[1.0, 0.7])),
+        ]);
+        let classes: Vec<f64> = y.iter().map(|&v| f64::from(v > 1.5)).collect();
+        for params in &settings {
+            for (algorithm, y) in [
+                (GradientBoosting::REGRESSION, &y),
+                (GradientBoosting::CLASSIFICATION, &classes),
+            ] {
+                let on = |threads: usize| {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    pool.install(|| {
+                        let model = algorithm
+                            .fit(params, x.view(), ArrayView1::from(y), 1)
+                            .unwrap();
+                        model.predict(x.view()).unwrap()
+                    })
+                };
+                let one = on(1);
+                assert_eq!(one, on(3), "{params:?}");
+                assert_eq!(one, on(4), "{params:?}");
+            }
+        }
     }
 
     #[test]
