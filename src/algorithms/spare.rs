@@ -3,9 +3,11 @@
 //! threads took them).
 //!
 //! A pool that knows which of its threads are idle (the sweep's fit threads) counts them, and
-//! its threads read that count; on any other thread every other thread of the current rayon
-//! pool counts as spare. When none is idle, a fit takes the plain one-thread path and offers
-//! nothing (offering costs copies and merges no one would use).
+//! its threads read that count; on another pool's thread every other thread of that pool counts
+//! as spare; outside any pool (a fit on a thread of its own) none does. When none is spare, a
+//! fit takes the plain one-thread path and offers nothing (offering costs copies and merges no
+//! one would use, and from outside a pool each offer would be a hand-over to the global pool and
+//! back).
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,7 +26,10 @@ pub fn count_idle_in(idle: Arc<AtomicUsize>) {
 pub fn spare_threads() -> usize {
     IDLE.with(|counted| match &*counted.borrow() {
         Some(idle) => idle.load(Ordering::Relaxed),
-        None => rayon::current_num_threads().saturating_sub(1),
+        None if rayon::current_thread_index().is_some() => {
+            rayon::current_num_threads().saturating_sub(1)
+        }
+        None => 0,
     })
 }
 

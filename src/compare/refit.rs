@@ -33,25 +33,29 @@ pub(super) fn refit(
         .filter(|e| e.status == Status::Ok)
         .take(compare.export_top)
         .collect();
-    let results: Vec<(Result<Model, String>, Vec<String>)> = chosen
-        .into_par_iter()
-        .map(|entry| {
-            let mut notes = Vec::new();
-            let model = match &entry.blend {
-                None => single(compare, table, target, entry, algorithms, (false, round)),
-                Some(_) => blend(
-                    compare,
-                    table,
-                    target,
-                    entry,
-                    (entries, round),
-                    algorithms,
-                    &mut notes,
-                ),
-            };
-            (model, notes)
-        })
-        .collect();
+    // On the global pool's threads, even a single fit: its own loops are then shared with the
+    // pool's idle threads (from the calling thread, outside any pool, a fit offers none).
+    let results: Vec<(Result<Model, String>, Vec<String>)> = rayon::scope(|_| {
+        chosen
+            .into_par_iter()
+            .map(|entry| {
+                let mut notes = Vec::new();
+                let model = match &entry.blend {
+                    None => single(compare, table, target, entry, algorithms, (false, round)),
+                    Some(_) => blend(
+                        compare,
+                        table,
+                        target,
+                        entry,
+                        (entries, round),
+                        algorithms,
+                        &mut notes,
+                    ),
+                };
+                (model, notes)
+            })
+            .collect()
+    });
     let mut models = Vec::new();
     let mut errors = Vec::new();
     for (result, notes) in results {

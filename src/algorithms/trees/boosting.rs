@@ -8,10 +8,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::binning::Binned;
-use super::fixed::{Fixed, Hessians, Units, PIECE};
+use super::fixed::{piece_rows, Fixed, Hessians, Units};
 use super::grow::{grow, relevance, Fitting, Grown, Growth};
 use super::predict::{normalised, Combine, Ensemble};
-use crate::algorithms::spare::spare_threads;
 use crate::algorithms::{FitError, FitResult};
 
 /// Gradient boosting of depth-limited trees, squared loss or (`log_loss`, targets 0/1) log
@@ -25,12 +24,6 @@ pub(super) fn fit_boosting(
     subsample: f64,
     seed: u64,
 ) -> FitResult<Ensemble> {
-    // Its loops over the rows are shared with idle threads of the pool it runs on. Called from
-    // outside any pool, each loop would be handed to the global pool and back (which made a
-    // refit on the main thread twice as slow), so the whole fit moves into the global pool.
-    if rayon::current_thread_index().is_none() {
-        return rayon::scope(|_| fit_boosting(x, y, iterations, growth, log_loss, subsample, seed));
-    }
     let rows = x.nrows();
     if rows == 0 {
         return Err(FitError::NoRows);
@@ -55,6 +48,8 @@ pub(super) fn fit_boosting(
     let mut trees = Vec::with_capacity(iterations);
     let mut gains = vec![0.0; x.ncols()];
     for _ in 0..iterations {
+        // Rows per piece of the loops below that idle threads may share (see `super::fixed`).
+        let piece = piece_rows(rows);
         // Each tree starts from the rows in order (the last one left them grouped by leaf).
         let drawn = if subsample < 1.0 {
             let n = ((subsample * rows as f64).round() as usize).clamp(1, rows);
@@ -66,18 +61,18 @@ pub(super) fn fit_boosting(
             Some(drawn.len())
         } else {
             sample
-                .par_chunks_mut(PIECE)
+                .par_chunks_mut(piece)
                 .enumerate()
-                .for_each(|(piece, sample)| {
+                .for_each(|(at, sample)| {
                     for (i, r) in sample.iter_mut().enumerate() {
-                        *r = (piece * PIECE + i) as u32;
+                        *r = (at * piece + i) as u32;
                     }
                 });
             None
         };
-        grad.par_chunks_mut(PIECE)
-            .zip(hess.par_chunks_mut(PIECE))
-            .zip(target.par_chunks(PIECE).zip(raw.par_chunks(PIECE)))
+        grad.par_chunks_mut(piece)
+            .zip(hess.par_chunks_mut(piece))
+            .zip(target.par_chunks(piece).zip(raw.par_chunks(piece)))
             .for_each(|((grad, hess), (y, raw))| {
                 for (r, &raw) in raw.iter().enumerate() {
                     if log_loss {
@@ -136,30 +131,25 @@ fn add_leaf_values(
     subsampled: bool,
 ) {
     // One piece when no thread could take another (each piece searches every leaf).
-    let piece_rows = match spare_threads() {
-        0 => raw.len().max(1),
-        _ => PIECE,
-    };
-    raw.par_chunks_mut(piece_rows)
-        .enumerate()
-        .for_each(|(piece, raw)| {
-            let first = (piece * piece_rows) as u32;
-            let end = first + raw.len() as u32;
-            let mut added = vec![false; if subsampled { raw.len() } else { 0 }];
-            for &(leaf, start, stop) in &grown.leaves {
-                let rows = &sample[start..stop];
-                let from = rows.partition_point(|&r| r < first);
-                let to = from + rows[from..].partition_point(|&r| r < end);
-                let value = grown.tree.value[leaf as usize];
-                for &r in &rows[from..to] {
-                    raw[(r - first) as usize] += value;
-                    if let Some(a) = added.get_mut((r - first) as usize) {
-                        *a = true;
-                    }
+    let piece = piece_rows(raw.len());
+    raw.par_chunks_mut(piece).enumerate().for_each(|(at, raw)| {
+        let first = (at * piece) as u32;
+        let end = first + raw.len() as u32;
+        let mut added = vec![false; if subsampled { raw.len() } else { 0 }];
+        for &(leaf, start, stop) in &grown.leaves {
+            let rows = &sample[start..stop];
+            let from = rows.partition_point(|&r| r < first);
+            let to = from + rows[from..].partition_point(|&r| r < end);
+            let value = grown.tree.value[leaf as usize];
+            for &r in &rows[from..to] {
+                raw[(r - first) as usize] += value;
+                if let Some(a) = added.get_mut((r - first) as usize) {
+                    *a = true;
                 }
             }
-            for (i, _) in added.iter().enumerate().filter(|(_, &a)| !a) {
-                raw[i] += grown.tree.predict_values(x.row(first as usize + i));
-            }
-        });
+        }
+        for (i, _) in added.iter().enumerate().filter(|(_, &a)| !a) {
+            raw[i] += grown.tree.predict_values(x.row(first as usize + i));
+        }
+    });
 }

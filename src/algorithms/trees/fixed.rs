@@ -20,6 +20,15 @@ use crate::algorithms::spare::spare_threads;
 /// histogram's work: smaller pieces cost more to hand over and merge than they save).
 pub(super) const PIECE: usize = 4096;
 
+/// How many rows a piece of a loop over `rows` rows holds: [`PIECE`], or all of them in one
+/// piece when no thread could take another.
+pub(super) fn piece_rows(rows: usize) -> usize {
+    match spare_threads() {
+        0 => rows.max(1),
+        _ => PIECE,
+    }
+}
+
 /// Piece `piece` of `rows` (see [`PIECE`]).
 pub(super) fn piece_of<T>(rows: &[T], piece: usize) -> &[T] {
     &rows[piece * PIECE..rows.len().min((piece + 1) * PIECE)]
@@ -120,8 +129,9 @@ impl Fixed {
     /// 2^62 units, and none is 2^50 units or more. The loops are split in fixed pieces; the largest magnitude is the same
     /// whatever the order it is found in.
     pub(super) fn set(&mut self, values: &[f64], rows: usize) {
+        let piece = piece_rows(values.len());
         let most = values
-            .par_chunks(PIECE)
+            .par_chunks(piece)
             .map(|piece| piece.iter().fold(0.0f64, |most, v| most.max(v.abs())))
             .reduce(|| 0.0, f64::max);
         let exponent = unit_exponent(most, rows);
@@ -129,8 +139,8 @@ impl Fixed {
         let scale = power_of_two(-exponent);
         self.values.resize(values.len(), 0);
         self.values
-            .par_chunks_mut(PIECE)
-            .zip(values.par_chunks(PIECE))
+            .par_chunks_mut(piece)
+            .zip(values.par_chunks(piece))
             .for_each(|(out, piece)| {
                 for (o, &v) in out.iter_mut().zip(piece) {
                     *o = nearest(v * scale);
