@@ -84,7 +84,9 @@ mod tests {
         });
         assert_eq!(read, (2, 1, 1));
         assert_eq!(idle.load(Ordering::Relaxed), 0);
-        // A thread no pool counts: the current rayon pool's other threads.
+        // A thread of a pool that does not count: the pool's other threads; outside any pool,
+        // none.
+        assert_eq!(std::thread::spawn(spare_threads).join().unwrap(), 0);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(3)
             .build()
