@@ -126,8 +126,9 @@ impl Fixed {
 
     /// Sets these to `values` rounded to whole units, the unit the least power of two (within
     /// 2^-1000..2^1000) under which `rows` values of the largest magnitude sum to less than
-    /// 2^62 units, and none is 2^50 units or more. The loops are split in fixed pieces; the largest magnitude is the same
-    /// whatever the order it is found in.
+    /// 2^62 units, and none is 2^50 units or more. Idle threads may take pieces of the loops:
+    /// each value is rounded on its own, and the largest magnitude is the same whatever order
+    /// it is found in.
     pub(super) fn set(&mut self, values: &[f64], rows: usize) {
         let piece = piece_rows(values.len());
         let most = values

@@ -341,18 +341,17 @@ fn partition(
         .chunks_mut(PIECE)
         .map(Mutex::new)
         .collect();
-    let from: Vec<&[u32]> = rows.chunks(PIECE).collect();
     let part = |(scratch, lefts): &mut (Vec<u32>, Vec<(usize, usize)>), piece: usize| {
         let mut place = places[piece]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        place.copy_from_slice(from[piece]);
+        place.copy_from_slice(piece_of(rows, piece));
         lefts.push((piece, partition_piece(&mut place, scratch, &goes_left)));
     };
     let mut own = (Vec::new(), Vec::new());
-    let helped = share(from.len(), &mut own, Default::default, part);
+    let helped = share(places.len(), &mut own, Default::default, part);
+    let mut lefts = vec![0; places.len()];
     drop(places);
-    let mut lefts = vec![0; from.len()];
     for (piece, left) in helped.into_iter().chain([own]).flat_map(|(_, lefts)| lefts) {
         lefts[piece] = left;
     }

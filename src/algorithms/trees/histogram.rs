@@ -34,13 +34,18 @@ impl Sums {
     }
 }
 
+/// A bundle summed: (bundle, its block's offset, the code skipped).
+type Summed = (usize, usize, u8);
+/// A block summed from a node's every bundle in order: (offset, code skipped).
+type Block = (usize, u8);
+
 /// Zeroes the `summed` bundles' blocks (bundle, block offset, code skipped) of `out`, then adds
 /// each of `rows`' gradient and hessian to its bin of each bundle. A node of many rows is summed
 /// in pieces, each into a histogram of its own, merged: idle threads take pieces, and the sums
 /// are the same however the pieces were shared.
 fn sum_rows(
     out: &mut Vec<Sums>,
-    summed: &[(usize, usize, u8)],
+    summed: &[Summed],
     bins: &Binned,
     rows: &[u32],
     grad: &[i64],
@@ -49,12 +54,28 @@ fn sum_rows(
     for &(b, offset, _) in summed {
         out[offset..offset + bins.bundles.width[b]].fill(Sums::default());
     }
+    // Every bundle in order (a node that tries every feature): each row's codes are read in a
+    // zip with these blocks (offset, code skipped), with no bundle index to look up and check.
+    let width = bins.bundles.len();
+    let every = summed.len() == width && summed.iter().enumerate().all(|(i, s)| s.0 == i);
+    let blocks: Option<Vec<Block>> =
+        every.then(|| summed.iter().map(|&(_, o, skip)| (o, skip)).collect());
+    let blocks = blocks.as_deref();
     let len = out.len();
     let helped = share(
         rows.len().div_ceil(PIECE),
         out,
         || vec![Sums::default(); len],
-        |part, piece| add_rows(part, summed, bins, piece_of(rows, piece), grad, hess),
+        |part, piece| {
+            add_rows(
+                part,
+                (summed, blocks),
+                bins,
+                piece_of(rows, piece),
+                grad,
+                hess,
+            )
+        },
     );
     for part in helped {
         for &(b, offset, _) in summed {
@@ -66,10 +87,11 @@ fn sum_rows(
     }
 }
 
-/// Adds each of `rows`' gradient and hessian to its bin of each `summed` bundle of `out`.
+/// Adds each of `rows`' gradient and hessian to its bin of each `summed` bundle of `out` (the
+/// same as `blocks` where those are every bundle in order: see [`sum_rows`]).
 fn add_rows(
     out: &mut [Sums],
-    summed: &[(usize, usize, u8)],
+    summed: (&[Summed], Option<&[Block]>),
     bins: &Binned,
     rows: &[u32],
     grad: &[i64],
@@ -84,21 +106,18 @@ fn add_rows(
 /// [`add_rows`], a row's hessian read by `hess` (a constant 1 reads no array).
 fn add_rows_by(
     out: &mut [Sums],
-    summed: &[(usize, usize, u8)],
+    (summed, blocks): (&[Summed], Option<&[Block]>),
     bins: &Binned,
     rows: &[u32],
     grad: &[i64],
     hess: impl Fn(u32) -> i64,
 ) {
     let width = bins.bundles.len();
-    // Every bundle in order (a node that tries every feature): each row's codes are read in a
-    // zip, with no bundle index to look up and check.
-    if summed.len() == width && summed.iter().enumerate().all(|(i, s)| s.0 == i) {
-        let blocks: Vec<(usize, u8)> = summed.iter().map(|&(_, o, skip)| (o, skip)).collect();
+    if let Some(blocks) = blocks {
         for &r in rows {
             let (g, h) = (grad[r as usize], hess(r));
             let codes = &bins.packed[r as usize * width..(r as usize + 1) * width];
-            for (&code, &(offset, skip)) in codes.iter().zip(&blocks) {
+            for (&code, &(offset, skip)) in codes.iter().zip(blocks) {
                 if code != skip {
                     out[offset + code as usize].add(g, h);
                 }
@@ -158,7 +177,7 @@ impl Histogram {
             end += bins.bins(f);
         }
         // The bundles to sum, each once: (bundle, block start, code skipped).
-        let mut summed: Vec<(usize, usize, u8)> = Vec::with_capacity(features.len());
+        let mut summed: Vec<Summed> = Vec::with_capacity(features.len());
         // Members of shared bundles: (feature's block start, feature, its bundle's block start).
         let mut unpack: Vec<(usize, usize, usize)> = Vec::new();
         let mut block_of = vec![usize::MAX; bundles.len()];
