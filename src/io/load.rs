@@ -93,23 +93,21 @@ pub fn read_csv_bytes(bytes: Vec<u8>, options: &CsvOptions, source: &Path) -> Re
         ));
     }
     check_options(options)?;
-    check_text(&bytes, options.separator).map_err(csv_error)?;
-    let nulls: Vec<PlSmallStr> = NULL_LITERALS.iter().map(|s| PlSmallStr::from(*s)).collect();
-    let mut frame = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(None)
-        .map_parse_options(|parse| {
-            parse
-                .with_separator(options.separator)
-                .with_decimal_comma(options.decimal_comma)
-                .with_null_values(Some(NullValues::AllColumns(nulls.clone())))
-        })
-        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
-        .finish()
-        .map_err(|e| Error::Parse {
-            path: path.to_path_buf(),
-            source: e.into(),
-        })?;
+    // The raw text is checked on a thread of its own beside the parse (both read the whole
+    // file; its reasons come first when both fail). The parse stays on the calling thread, whose
+    // stack polars may need (a file of thousands of columns).
+    let (checked, parsed) = std::thread::scope(|scope| {
+        let checking = scope.spawn(|| check_text(&bytes, options.separator));
+        let parsed = parse(&bytes, options);
+        (checking.join(), parsed)
+    });
+    checked
+        .unwrap_or_else(|_| Err("checking its text failed".into()))
+        .map_err(csv_error)?;
+    let mut frame = parsed.map_err(|e| Error::Parse {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
     if frame.width() == 0 {
         return Err(csv_error("no columns found".into()));
     }
@@ -137,6 +135,22 @@ pub fn read_csv_bytes(bytes: Vec<u8>, options: &CsvOptions, source: &Path) -> Re
         return Err(csv_error("it has a header row but no data rows".into()));
     }
     Ok(frame)
+}
+
+/// Parses CSV text with polars, inferring each column's type from every row.
+fn parse(bytes: &[u8], options: &CsvOptions) -> PolarsResult<DataFrame> {
+    let nulls: Vec<PlSmallStr> = NULL_LITERALS.iter().map(|s| PlSmallStr::from(*s)).collect();
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .map_parse_options(|parse| {
+            parse
+                .with_separator(options.separator)
+                .with_decimal_comma(options.decimal_comma)
+                .with_null_values(Some(NullValues::AllColumns(nulls.clone())))
+        })
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish()
 }
 
 /// File signatures of formats that are not CSV text, with what to do.

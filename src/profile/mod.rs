@@ -7,6 +7,7 @@ pub mod reference;
 mod target;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, Setting};
@@ -132,10 +133,10 @@ pub fn profile(
     }
     let target_profile = target::summary(profile_at(target_at)?, &values[target_at], task)?;
     let y = target_values(&values[target_at], &target_profile)?;
-    let mut features = Vec::new();
-    let mut warnings = Vec::new();
-    for i in (0..columns.len()).filter(|&i| i != target_at) {
+    // Each column on its own (in parallel); the first failure in column order is told.
+    let feature = |i: usize| -> Result<(ColumnProfile, Vec<String>)> {
         let mut profile = profile_at(i)?;
+        let mut warnings = Vec::new();
         if ignore.iter().any(|c| c == names[i]) {
             profile.dropped = Some(format!("ignored ({})", Setting::Ignore));
         } else if let Values::Categorical(c) = &values[i] {
@@ -149,7 +150,15 @@ pub fn profile(
                 _ => None,
             });
         }
+        Ok((profile, warnings))
+    };
+    let mut features = Vec::new();
+    let mut warnings = Vec::new();
+    let profiled = per_column(columns.len(), |i| (i != target_at).then(|| feature(i)));
+    for column in profiled.into_iter().flatten() {
+        let (profile, told) = column?;
         features.push(profile);
+        warnings.extend(told);
     }
     Ok(Profile {
         rows: frame.height(),
@@ -251,14 +260,32 @@ fn iso(seconds: f64) -> String {
 
 /// Converts every column of `frame` (see [`column::convert`]).
 pub fn convert_columns(frame: &DataFrame) -> Result<Vec<Values>> {
-    frame
-        .columns()
-        .iter()
-        .map(|c| {
-            column::convert(c.as_materialized_series())
-                .map_err(|e| Error::Internal(format!("reading column '{}': {e}", c.name())))
+    let columns = frame.columns();
+    per_column(columns.len(), |i| {
+        let c = &columns[i];
+        column::convert(c.as_materialized_series())
+            .map_err(|e| Error::Internal(format!("reading column '{}': {e}", c.name())))
+    })
+    .into_iter()
+    .collect()
+}
+
+/// `each` of the columns `0..count`, in order, run in parallel in at most one group per thread
+/// (every so many columns, for a mix of kinds), each group in order on one thread. Few jobs, not
+/// one per column: polars' own parallel work inside `each` runs on polars' pool, and a thread of
+/// this pool waiting for it runs other jobs of this pool on top of its stack (thousands of
+/// columns overflowed it).
+fn per_column<T: Send>(count: usize, each: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let groups = rayon::current_num_threads().clamp(1, count.max(1));
+    let mut done: Vec<(usize, T)> = (0..groups)
+        .into_par_iter()
+        .flat_map_iter(|group| {
+            let columns = (group..count).step_by(groups);
+            columns.map(|i| (i, each(i))).collect::<Vec<_>>()
         })
-        .collect()
+        .collect();
+    done.sort_by_key(|&(i, _)| i);
+    done.into_iter().map(|(_, value)| value).collect()
 }
 
 #[cfg(test)]
@@ -312,6 +339,27 @@ mod tests {
             err.contains("column 'xx' given to `ignore` is not in the data"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn of_several_failing_columns_the_first_is_told() {
+        // Columns are profiled in parallel; the error is the first column's, every time.
+        let formatted = ["1,234", "2,345", "3", "4"];
+        let df = df!(
+            "y" => &[1.0, 2.0, 3.0, 4.0],
+            "ok" => &[1.0, 2.0, 3.0, 4.0],
+            "first" => &formatted,
+            "second" => &formatted,
+            "third" => &formatted,
+        )
+        .unwrap();
+        let values = convert_columns(&df).unwrap();
+        for _ in 0..20 {
+            let err = profile(&df, &values, "y", &[], None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("'first'") && !err.contains("second"), "{err}");
+        }
     }
 
     #[test]
