@@ -44,6 +44,8 @@ pub(super) fn fit_boosting(
     // In fixed point, in units set for each tree (see `super::fixed`).
     let (mut fixed_grad, mut fixed_hess) = (Fixed::default(), Fixed::default());
     let mut sample: Vec<u32> = (0..rows as u32).collect();
+    // Scratch for the trees' partitions (see `grow`).
+    let mut spare = Vec::new();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut trees = Vec::with_capacity(iterations);
     let mut gains = vec![0.0; x.ncols()];
@@ -102,8 +104,8 @@ pub(super) fn fit_boosting(
             },
         };
         let grown = match drawn {
-            None => grow(&fitting, growth, &mut rng, &mut sample),
-            Some(n) => grow(&fitting, growth, &mut rng, &mut sample[..n]),
+            None => grow(&fitting, growth, &mut rng, &mut sample, &mut spare),
+            Some(n) => grow(&fitting, growth, &mut rng, &mut sample[..n], &mut spare),
         };
         add_leaf_values(&mut raw, &grown, &sample, x, drawn.is_some());
         for (total, g) in gains.iter_mut().zip(&grown.gains) {

@@ -60,7 +60,7 @@ pub(super) fn fit_forest(
             } else {
                 (0..rows as u32).collect()
             };
-            grow(&fitting, growth, &mut rng, &mut sample)
+            grow(&fitting, growth, &mut rng, &mut sample, &mut Vec::new())
         })
         .collect();
     let mut gains = vec![0.0; x.ncols()];

@@ -75,12 +75,15 @@ pub(super) fn relevance(
 }
 
 /// Grows one tree over the sample `rows` (indices into the bins, ascending, repeats allowed),
-/// partitioning `rows` so that each leaf's rows are a contiguous range.
+/// partitioning `rows` so that each leaf's rows are a contiguous range. `spare` is scratch space
+/// (kept by the caller for its next tree) into which a large node's rows are parted when idle
+/// threads may help (see [`partition`]).
 pub(super) fn grow(
     fitting: &Fitting,
     growth: &Growth,
     rng: &mut ChaCha8Rng,
     rows: &mut [u32],
+    spare: &mut Vec<u32>,
 ) -> Grown {
     let Fitting {
         bins,
@@ -99,6 +102,15 @@ pub(super) fn grow(
     let mut leaves = Vec::new();
     let total = sums_of(rows, grad, hess);
     let mut right_rows = Vec::new();
+    // The other buffer of the rows, of their length where a node may be parted in pieces.
+    let other: &mut [u32] = if rows.len() >= 2 * PIECE && spare_threads() > 0 {
+        if spare.len() < rows.len() {
+            spare.resize(rows.len(), 0);
+        }
+        &mut spare[..rows.len()]
+    } else {
+        &mut []
+    };
     let mut stack = vec![Pending {
         node: tree.push_leaf(),
         start: 0,
@@ -106,11 +118,18 @@ pub(super) fn grow(
         depth: 0,
         sums: total,
         histogram: None,
+        moved: false,
     }];
     while let Some(p) = stack.pop() {
         let at = p.node as usize;
+        // The node's rows, and the same range of the other buffer (empty where there is none).
+        let (here, there): (&mut [u32], &mut [u32]) = match (p.moved, other.is_empty()) {
+            (false, true) => (&mut rows[p.start..p.end], &mut []),
+            (false, false) => (&mut rows[p.start..p.end], &mut other[p.start..p.end]),
+            (true, _) => (&mut other[p.start..p.end], &mut rows[p.start..p.end]),
+        };
         let split = if growth.splits(p.depth, p.sums.n) {
-            let node_rows = &rows[p.start..p.end];
+            let node_rows = &*here;
             let use_histogram = policy.sample(rng, node_rows.len());
             match p.histogram {
                 Some(known) if use_histogram => pool.put(std::mem::replace(&mut histogram, known)),
@@ -137,14 +156,19 @@ pub(super) fn grow(
         let Some(split) = split else {
             let (g, h) = (p.sums.g as f64 * units.g, p.sums.h as f64 * units.h);
             tree.value[at] = growth.shrink * g / (h + growth.lambda);
+            // A leaf's rows end in `rows`.
+            if p.moved {
+                there.copy_from_slice(here);
+            }
             leaves.push((p.node, p.start, p.end));
             continue;
         };
         let codes = bins.column(split.feature);
-        let mid = p.start
-            + partition(&mut rows[p.start..p.end], &mut right_rows, |r| {
-                codes[r as usize] <= split.bin
-            });
+        let (lefts, moved) = partition(here, there, &mut right_rows, |r| {
+            codes[r as usize] <= split.bin
+        });
+        let parted: &[u32] = if moved { there } else { here };
+        let (mid, moved) = (p.start + lefts, p.moved ^ moved);
         let right_sums = p.sums.minus(split.left);
         // Children that will be leaves need no histograms.
         let (left_histogram, right_histogram) = if growth.splits(p.depth + 1, split.left.n)
@@ -154,8 +178,8 @@ pub(super) fn grow(
                 &policy,
                 &mut pool,
                 &mut histogram,
-                (&rows[p.start..mid], split.left),
-                (&rows[mid..p.end], right_sums),
+                (&parted[..lefts], split.left),
+                (&parted[lefts..], right_sums),
                 grad,
                 hess,
             )
@@ -175,6 +199,7 @@ pub(super) fn grow(
             depth: p.depth + 1,
             sums: right_sums,
             histogram: right_histogram,
+            moved,
         });
         stack.push(Pending {
             node: left,
@@ -183,6 +208,7 @@ pub(super) fn grow(
             depth: p.depth + 1,
             sums: split.left,
             histogram: left_histogram,
+            moved,
         });
     }
     Grown {
@@ -192,8 +218,8 @@ pub(super) fn grow(
     }
 }
 
-/// A node waiting to be split: its range of the rows, and its histogram when it was had by
-/// subtraction.
+/// A node waiting to be split: its range of the rows, its histogram when it was had by
+/// subtraction, and whether its rows are in the other buffer (see [`partition`]).
 struct Pending {
     node: u32,
     start: usize,
@@ -201,6 +227,7 @@ struct Pending {
     depth: usize,
     sums: Sums,
     histogram: Option<Histogram>,
+    moved: bool,
 }
 
 /// Per-node choices of one tree, kept apart from the split search: which features a node
@@ -321,45 +348,41 @@ pub(super) fn sums_of(rows: &[u32], grad: &[i64], hess: Hessians) -> Sums {
 
 /// Moves the rows where `goes_left` holds to the front, keeping the order on both sides (rows
 /// ascending stay ascending, so a node's reads of codes and gradients run forward through
-/// memory); returns how many there are. `right` is scratch space. A node of many rows is parted
-/// in pieces, each on its own (idle threads may take pieces), then gathered: lefts, then rights,
-/// each in piece order, which is the order a single pass leaves.
+/// memory); returns how many there are, and whether the rows were moved into `there`. `right` is
+/// scratch space. A node of many rows, where idle threads may help and `there` (the same range
+/// of the other buffer) is at hand, is parted in pieces, each in place on its own, then gathered
+/// into `there`: lefts, then rights, each in piece order, which is the order a single pass
+/// leaves. Gathering into the other buffer, not back in place, spares a copy of every row.
 fn partition(
-    rows: &mut [u32],
+    here: &mut [u32],
+    there: &mut [u32],
     right: &mut Vec<u32>,
     goes_left: impl Fn(u32) -> bool + Sync,
-) -> usize {
-    if rows.len() < 2 * PIECE || spare_threads() == 0 {
-        return partition_piece(rows, right, &goes_left);
+) -> (usize, bool) {
+    if here.len() < 2 * PIECE || there.len() != here.len() || spare_threads() == 0 {
+        return (partition_piece(here, right, &goes_left), false);
     }
-    if right.len() < rows.len() {
-        right.resize(rows.len(), 0);
-    }
-    // Each piece is parted into its place in `right`, by whichever thread takes it, which notes
-    // its left count (the lock is never contended: it only lends the place).
-    let places: Vec<Mutex<&mut [u32]>> = right[..rows.len()]
-        .chunks_mut(PIECE)
-        .map(Mutex::new)
-        .collect();
+    // Each piece parted by whichever thread takes it, which notes its left count (the lock is
+    // never contended: it only lends the piece).
+    let pieces: Vec<Mutex<&mut [u32]>> = here.chunks_mut(PIECE).map(Mutex::new).collect();
     let part = |(scratch, lefts): &mut (Vec<u32>, Vec<(usize, usize)>), piece: usize| {
-        let mut place = places[piece]
+        let mut rows = pieces[piece]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        place.copy_from_slice(piece_of(rows, piece));
-        lefts.push((piece, partition_piece(&mut place, scratch, &goes_left)));
+        lefts.push((piece, partition_piece(&mut rows, scratch, &goes_left)));
     };
     let mut own = (Vec::new(), Vec::new());
-    let helped = share(places.len(), &mut own, Default::default, part);
-    let mut lefts = vec![0; places.len()];
-    drop(places);
+    let helped = share(pieces.len(), &mut own, Default::default, part);
+    let mut lefts = vec![0; pieces.len()];
+    drop(pieces);
     for (piece, left) in helped.into_iter().chain([own]).flat_map(|(_, lefts)| lefts) {
         lefts[piece] = left;
     }
     let mid: usize = lefts.iter().sum();
-    // Gathered in pieces too: each piece's lefts and rights to their places in `rows`.
-    let parted = &right[..rows.len()];
+    // Gathered in pieces too: each piece's lefts and rights to their places in `there`.
+    let parted = &*here;
     let mut places = Vec::with_capacity(lefts.len());
-    let (mut to_left, mut to_right) = rows.split_at_mut(mid);
+    let (mut to_left, mut to_right) = there.split_at_mut(mid);
     for (piece, &left) in lefts.iter().enumerate() {
         let (here, rest) = std::mem::take(&mut to_left).split_at_mut(left);
         to_left = rest;
@@ -377,7 +400,7 @@ fn partition(
         place.1.copy_from_slice(&parted[left..]);
     };
     share(lefts.len(), &mut (), || (), gather);
-    mid
+    (mid, true)
 }
 
 /// [`partition`] in one pass: each row is written to both sides and the side it belongs to
@@ -436,9 +459,13 @@ mod tests {
                 .copied()
                 .collect();
             let lefts = rows.iter().filter(|&&r| goes[r as usize]).count();
-            let parted = pool.install(|| partition(&mut rows, &mut right, |r| goes[r as usize]));
+            // In place, and (a large node with threads to help) into the other buffer.
+            let mut there = vec![0; if case % 2 == 0 { n } else { 0 }];
+            let (parted, moved) =
+                pool.install(|| partition(&mut rows, &mut there, &mut right, |r| goes[r as usize]));
             assert_eq!(parted, lefts);
-            assert_eq!(rows, expected, "case {case}");
+            assert_eq!(moved, n >= 2 * PIECE && !there.is_empty(), "case {case}");
+            assert_eq!(if moved { there } else { rows }, expected, "case {case}");
         }
     }
 
