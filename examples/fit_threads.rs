@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use automl::algorithms::{format_params, registry, Param};
+use automl::algorithms::{format_params, registry, spare, Param};
 use ndarray::{Array1, Array2};
 
 fn main() -> Result<(), String> {
@@ -70,8 +70,9 @@ fn main() -> Result<(), String> {
             .build()
             .map_err(|e| e.to_string())?;
         let start = Instant::now();
+        // The pool's other threads look for parts of the fit as a compare's do.
         let model = pool
-            .install(|| algorithm.fit(&params, x.view(), y.view(), 42))
+            .install(|| spare::with_helpers(|| algorithm.fit(&params, x.view(), y.view(), 42)))
             .map_err(|e| e.to_string())?;
         let seconds = start.elapsed().as_secs_f64();
         let predictions = model.predict(x.view()).map_err(|e| e.to_string())?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::Compare;
-use crate::algorithms::{format_params, format_setting, Algorithm, FitError};
+use crate::algorithms::{format_params, format_setting, spare, Algorithm, FitError};
 use crate::error::chain;
 use crate::leaderboard::{Entry, Status};
 use crate::metrics::argmax;
@@ -34,8 +34,9 @@ pub(super) fn refit(
         .take(compare.export_top)
         .collect();
     // On the global pool's threads, even a single fit: its own loops are then shared with the
-    // pool's idle threads (from the calling thread, outside any pool, a fit offers none).
-    let results: Vec<(Result<Model, String>, Vec<String>)> = rayon::scope(|_| {
+    // pool's idle threads (from the calling thread, outside any pool, a fit offers none), which
+    // look for parts as the sweep's idle threads do (a sleeping thread wakes too late for most).
+    let results: Vec<(Result<Model, String>, Vec<String>)> = spare::with_helpers(|| {
         chosen
             .into_par_iter()
             .map(|entry| {

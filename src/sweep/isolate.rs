@@ -79,9 +79,6 @@ struct Lane {
     abandoned: AtomicBool,
 }
 
-/// How often an idle thread of the [`FitPool`] looks for parts of running fits to take.
-const IDLE_POLL: Duration = Duration::from_millis(1);
-
 impl FitPool {
     /// A pool of `workers` threads (none, when they cannot be started: then every fit runs on
     /// a thread of its own).
@@ -122,36 +119,19 @@ impl FitPool {
     }
 }
 
-/// How long an idle thread that has just taken part of a fit keeps looking for the next part
-/// without sleeping: a boosting fit offers pieces of each large node's work, node after node a
-/// fraction of a millisecond apart, and most would be done before an [`IDLE_POLL`] sleep ends.
-const EAGER: Duration = Duration::from_millis(2);
-
 /// A thread of the [`FitPool`]: runs the fits it is handed and, between them, parts of others;
 /// counted in `idle` between fits, which the pool's fits read (see [`spare`]).
 fn serve(fits: &mpsc::Receiver<Job>, idle: &Arc<AtomicUsize>) {
     spare::count_idle_in(Arc::clone(idle));
-    let mut helped: Option<Instant> = None;
+    let mut looking = spare::Looking::default();
     let counted = spare::Idle::new(idle);
     loop {
-        let eager = helped.is_some_and(|at| at.elapsed() < EAGER);
-        let wait = if eager { Duration::ZERO } else { IDLE_POLL };
-        match fits.recv_timeout(wait) {
+        match fits.recv_timeout(looking.wait()) {
             Ok(fit) => {
                 counted.busy(fit);
-                helped = None;
+                looking = spare::Looking::default();
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let mut took = false;
-                while rayon::yield_now() == Some(rayon::Yield::Executed) {
-                    took = true;
-                }
-                if took {
-                    helped = Some(Instant::now());
-                } else if eager {
-                    std::thread::yield_now();
-                }
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => looking.look(),
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
     }
