@@ -1,6 +1,7 @@
 //! Growing one tree: depth first from the root, each node's candidate features drawn, its
 //! histogram summed or had by subtraction, and its rows partitioned at the best split.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use ndarray::ArrayView1;
@@ -10,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use super::binning::Binned;
 use super::fixed::{piece_of, share, Hessians, Units, PIECE};
 use super::histogram::{self, Histogram, Pool, Sums};
+use super::partition::partition;
 use super::predict::Tree;
 use super::split::{may_stop_at_ceiling, SplitFinder};
 use crate::algorithms::spare::spare_threads;
@@ -78,6 +80,11 @@ pub(super) fn relevance(
 /// partitioning `rows` so that each leaf's rows are a contiguous range. `spare` is scratch space
 /// (kept by the caller for its next tree) into which a large node's rows are parted when idle
 /// threads may help (see [`partition`]).
+///
+/// Where idle threads may help and the nodes draw nothing at random (every feature tried, best
+/// splits), the subtrees of nodes near the root are grown apart, by whichever thread takes them;
+/// the tree is numbered afterwards in the order one thread grows it (see [`number`]), so it is
+/// the same to the bit however its parts fell.
 pub(super) fn grow(
     fitting: &Fitting,
     growth: &Growth,
@@ -85,6 +92,85 @@ pub(super) fn grow(
     rows: &mut [u32],
     spare: &mut Vec<u32>,
 ) -> Grown {
+    let total = sums_of(rows, fitting.grad, fitting.hess);
+    let shared = spare_threads() > 0;
+    // The other buffer of the rows, of their length where a node may be parted in pieces.
+    let other: &mut [u32] = if rows.len() >= 2 * PIECE && shared {
+        if spare.len() < rows.len() {
+            spare.resize(rows.len(), 0);
+        }
+        &mut spare[..rows.len()]
+    } else {
+        &mut []
+    };
+    let root = Pending {
+        node: 0,
+        start: 0,
+        depth: 0,
+        sums: total,
+        histogram: None,
+        moved: false,
+        rows,
+        other,
+    };
+    let draws = growth.tried(fitting.bins.cols) < fitting.bins.cols || growth.random_splits;
+    let (apart, keys) = (Mutex::new(Vec::new()), AtomicUsize::new(0));
+    let main = match shared && !draws {
+        true => rayon::scope(|scope| {
+            let forks = Forks {
+                scope,
+                apart: &apart,
+                keys: &keys,
+            };
+            grow_part(fitting, growth, root, rng, Some(&forks))
+        }),
+        false => grow_part(fitting, growth, root, rng, None),
+    };
+    let apart = apart
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    number(main, apart, fitting.bins.cols)
+}
+
+/// Nodes at most this deep may have a child's subtree grown apart (at most 2^4 - 1 parts).
+const FORK_DEPTH: usize = 4;
+/// Nor a subtree of fewer rows: it would cost more to hand over than it saves.
+const FORK_ROWS: usize = 1024;
+
+/// Where a tree's parts grown apart are started and their fragments left, each with its key.
+struct Forks<'a, 'scope> {
+    scope: &'a rayon::Scope<'scope>,
+    apart: &'scope Mutex<Vec<(usize, Fragment)>>,
+    keys: &'scope AtomicUsize,
+}
+
+/// A part of a tree, numbered from its own root 0: each node's split gain and (a leaf's) rows,
+/// and the nodes whose subtrees were grown apart, with their fragments' keys.
+#[derive(Default)]
+struct Fragment {
+    tree: Tree,
+    gain: Vec<f64>,
+    range: Vec<(usize, usize)>,
+    apart: Vec<(u32, usize)>,
+}
+
+impl Fragment {
+    fn push(&mut self) -> u32 {
+        self.gain.push(0.0);
+        self.range.push((0, 0));
+        self.tree.push_leaf()
+    }
+}
+
+/// Grows the subtree of `root` depth first (its left child first), handing subtrees to other
+/// threads through `forks` where it may.
+fn grow_part<'scope>(
+    fitting: &'scope Fitting<'scope>,
+    growth: &'scope Growth,
+    root: Pending<'scope>,
+    rng: &mut ChaCha8Rng,
+    forks: Option<&Forks<'_, 'scope>>,
+) -> Fragment {
     let Fitting {
         bins,
         grad,
@@ -97,119 +183,170 @@ pub(super) fn grow(
     let mut pool = Pool::default();
     // The histogram of the last node searched with one: a split's children subtract from it.
     let mut histogram = pool.take();
-    let mut tree = Tree::default();
-    let mut gains = vec![0.0; bins.cols];
-    let mut leaves = Vec::new();
-    let total = sums_of(rows, grad, hess);
+    let mut part = Fragment::default();
+    part.push();
     let mut right_rows = Vec::new();
-    // The other buffer of the rows, of their length where a node may be parted in pieces.
-    let other: &mut [u32] = if rows.len() >= 2 * PIECE && spare_threads() > 0 {
-        if spare.len() < rows.len() {
-            spare.resize(rows.len(), 0);
-        }
-        &mut spare[..rows.len()]
-    } else {
-        &mut []
-    };
-    let mut stack = vec![Pending {
-        node: tree.push_leaf(),
-        start: 0,
-        end: rows.len(),
-        depth: 0,
-        sums: total,
-        histogram: None,
-        moved: false,
-    }];
+    let mut stack = vec![Pending { node: 0, ..root }];
     while let Some(p) = stack.pop() {
-        let at = p.node as usize;
-        // The node's rows, and the same range of the other buffer (empty where there is none).
-        let (here, there): (&mut [u32], &mut [u32]) = match (p.moved, other.is_empty()) {
-            (false, true) => (&mut rows[p.start..p.end], &mut []),
-            (false, false) => (&mut rows[p.start..p.end], &mut other[p.start..p.end]),
-            (true, _) => (&mut other[p.start..p.end], &mut rows[p.start..p.end]),
-        };
-        let split = if growth.splits(p.depth, p.sums.n) {
+        let Pending {
+            node,
+            start,
+            depth,
+            sums,
+            histogram: known,
+            moved,
+            rows: here,
+            other: there,
+        } = p;
+        let at = node as usize;
+        let split = if growth.splits(depth, sums.n) {
             let node_rows = &*here;
             let use_histogram = policy.sample(rng, node_rows.len());
-            match p.histogram {
+            match known {
                 Some(known) if use_histogram => pool.put(std::mem::replace(&mut histogram, known)),
                 known => {
                     pool.recycle(known);
                     if use_histogram {
-                        histogram.fill(bins, policy.features(), node_rows, grad, hess, p.sums);
+                        histogram.fill(bins, policy.features(), node_rows, grad, hess, sums);
                     }
                 }
             }
             let node_histogram = use_histogram.then_some(&histogram);
+            let features = policy.features();
             finder.best(
-                policy.features(),
+                features,
                 &policy.position,
                 node_histogram,
                 node_rows,
-                p.sums,
+                sums,
                 rng,
             )
         } else {
-            pool.recycle(p.histogram);
+            pool.recycle(known);
             None
         };
         let Some(split) = split else {
-            let (g, h) = (p.sums.g as f64 * units.g, p.sums.h as f64 * units.h);
-            tree.value[at] = growth.shrink * g / (h + growth.lambda);
+            let (g, h) = (sums.g as f64 * units.g, sums.h as f64 * units.h);
+            part.tree.value[at] = growth.shrink * g / (h + growth.lambda);
             // A leaf's rows end in `rows`.
-            if p.moved {
+            if moved {
                 there.copy_from_slice(here);
             }
-            leaves.push((p.node, p.start, p.end));
+            part.range[at] = (start, start + here.len());
             continue;
         };
         let codes = bins.column(split.feature);
-        let (lefts, moved) = partition(here, there, &mut right_rows, |r| {
+        let (lefts, parted) = partition(here, there, &mut right_rows, |r| {
             codes[r as usize] <= split.bin
         });
-        let parted: &[u32] = if moved { there } else { here };
-        let (mid, moved) = (p.start + lefts, p.moved ^ moved);
-        let right_sums = p.sums.minus(split.left);
+        // The children's rows, and the other buffer's same range.
+        let (rows, other) = if parted { (there, here) } else { (here, there) };
+        let right_sums = sums.minus(split.left);
         // Children that will be leaves need no histograms.
-        let (left_histogram, right_histogram) = if growth.splits(p.depth + 1, split.left.n)
-            || growth.splits(p.depth + 1, right_sums.n)
-        {
-            child_histograms(
-                &policy,
-                &mut pool,
-                &mut histogram,
-                (&parted[..lefts], split.left),
-                (&parted[lefts..], right_sums),
-                grad,
-                hess,
-            )
-        } else {
-            (None, None)
+        let (left_histogram, right_histogram) =
+            if growth.splits(depth + 1, split.left.n) || growth.splits(depth + 1, right_sums.n) {
+                child_histograms(
+                    &policy,
+                    &mut pool,
+                    &mut histogram,
+                    (&rows[..lefts], split.left),
+                    (&rows[lefts..], right_sums),
+                    grad,
+                    hess,
+                )
+            } else {
+                (None, None)
+            };
+        let left = part.push();
+        part.push();
+        part.tree.feature[at] = split.feature as u32;
+        part.tree.value[at] = bins.thresholds[split.feature][split.bin as usize];
+        part.tree.left[at] = left;
+        part.gain[at] = split.gain;
+        let (left_rows, right_rows) = rows.split_at_mut(lefts);
+        let (left_other, right_other) = match other.is_empty() {
+            true => (&mut [][..], &mut [][..]),
+            false => other.split_at_mut(lefts),
         };
-        let left = tree.push_leaf();
-        tree.push_leaf();
-        tree.feature[at] = split.feature as u32;
-        tree.value[at] = bins.thresholds[split.feature][split.bin as usize];
-        tree.left[at] = left;
-        gains[split.feature] += split.gain;
-        stack.push(Pending {
+        let moved = moved ^ parted;
+        let right = Pending {
             node: left + 1,
-            start: mid,
-            end: p.end,
-            depth: p.depth + 1,
+            start: start + lefts,
+            depth: depth + 1,
             sums: right_sums,
             histogram: right_histogram,
             moved,
-        });
+            rows: right_rows,
+            other: right_other,
+        };
+        match forks {
+            Some(forks)
+                if depth < FORK_DEPTH
+                    && right.rows.len() >= FORK_ROWS
+                    && growth.splits(depth + 1, right_sums.n) =>
+            {
+                let key = forks.keys.fetch_add(1, Ordering::Relaxed);
+                part.apart.push((right.node, key));
+                let (apart, keys) = (forks.apart, forks.keys);
+                // Nodes that draw nothing at random leave this copy as it was.
+                let mut rng = rng.clone();
+                forks.scope.spawn(move |scope| {
+                    let forks = Forks { scope, apart, keys };
+                    let root = Pending { node: 0, ..right };
+                    let grown = grow_part(fitting, growth, root, &mut rng, Some(&forks));
+                    apart
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .push((key, grown));
+                });
+            }
+            _ => stack.push(right),
+        }
         stack.push(Pending {
             node: left,
-            start: p.start,
-            end: mid,
-            depth: p.depth + 1,
+            start,
+            depth: depth + 1,
             sums: split.left,
             histogram: left_histogram,
             moved,
+            rows: left_rows,
+            other: left_other,
         });
+    }
+    part
+}
+
+/// The tree of `main` and the fragments grown `apart`, numbered as one thread growing it depth
+/// first numbers it (a split's two children the next two numbers, when it is split), with the
+/// split gains summed per feature and the leaves listed in that order too.
+fn number(main: Fragment, mut apart: Vec<(usize, Fragment)>, cols: usize) -> Grown {
+    apart.sort_by_key(|&(key, _)| key);
+    let mut tree = Tree::default();
+    let mut gains = vec![0.0; cols];
+    let mut leaves = Vec::new();
+    let root = tree.push_leaf();
+    let mut stack = vec![(&main, 0u32, root)];
+    while let Some((part, local, node)) = stack.pop() {
+        if let Some(&(_, key)) = part.apart.iter().find(|&&(n, _)| n == local) {
+            stack.push((&apart[key].1, 0, node));
+            continue;
+        }
+        let (at, to) = (local as usize, node as usize);
+        tree.value[to] = part.tree.value[at];
+        if part.tree.is_leaf(at) {
+            let (start, end) = part.range[at];
+            leaves.push((node, start, end));
+            continue;
+        }
+        let left = tree.push_leaf();
+        tree.push_leaf();
+        let feature = part.tree.feature[at];
+        tree.feature[to] = feature;
+        tree.left[to] = left;
+        gains[feature as usize] += part.gain[at];
+        let from = part.tree.left[at];
+        stack.push((part, from + 1, left + 1));
+        stack.push((part, from, left));
     }
     Grown {
         tree,
@@ -218,16 +355,18 @@ pub(super) fn grow(
     }
 }
 
-/// A node waiting to be split: its range of the rows, its histogram when it was had by
-/// subtraction, and whether its rows are in the other buffer (see [`partition`]).
-struct Pending {
+/// A node waiting to be split: its place in the rows, its histogram when it was had by
+/// subtraction, its rows (in `rows` or, `moved`, in the other buffer: see [`partition`]), and
+/// the other buffer's same range (empty where there is none).
+struct Pending<'r> {
     node: u32,
     start: usize,
-    end: usize,
     depth: usize,
     sums: Sums,
     histogram: Option<Histogram>,
     moved: bool,
+    rows: &'r mut [u32],
+    other: &'r mut [u32],
 }
 
 /// Per-node choices of one tree, kept apart from the split search: which features a node
@@ -346,128 +485,10 @@ pub(super) fn sums_of(rows: &[u32], grad: &[i64], hess: Hessians) -> Sums {
     sums
 }
 
-/// Moves the rows where `goes_left` holds to the front, keeping the order on both sides (rows
-/// ascending stay ascending, so a node's reads of codes and gradients run forward through
-/// memory); returns how many there are, and whether the rows were moved into `there`. `right` is
-/// scratch space. A node of many rows, where idle threads may help and `there` (the same range
-/// of the other buffer) is at hand, is parted in pieces, each in place on its own, then gathered
-/// into `there`: lefts, then rights, each in piece order, which is the order a single pass
-/// leaves. Gathering into the other buffer, not back in place, spares a copy of every row.
-fn partition(
-    here: &mut [u32],
-    there: &mut [u32],
-    right: &mut Vec<u32>,
-    goes_left: impl Fn(u32) -> bool + Sync,
-) -> (usize, bool) {
-    if here.len() < 2 * PIECE || there.len() != here.len() || spare_threads() == 0 {
-        return (partition_piece(here, right, &goes_left), false);
-    }
-    // Each piece parted by whichever thread takes it, which notes its left count (the lock is
-    // never contended: it only lends the piece).
-    let pieces: Vec<Mutex<&mut [u32]>> = here.chunks_mut(PIECE).map(Mutex::new).collect();
-    let part = |(scratch, lefts): &mut (Vec<u32>, Vec<(usize, usize)>), piece: usize| {
-        let mut rows = pieces[piece]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        lefts.push((piece, partition_piece(&mut rows, scratch, &goes_left)));
-    };
-    let mut own = (Vec::new(), Vec::new());
-    let helped = share(pieces.len(), &mut own, Default::default, part);
-    let mut lefts = vec![0; pieces.len()];
-    drop(pieces);
-    for (piece, left) in helped.into_iter().chain([own]).flat_map(|(_, lefts)| lefts) {
-        lefts[piece] = left;
-    }
-    let mid: usize = lefts.iter().sum();
-    // Gathered in pieces too: each piece's lefts and rights to their places in `there`.
-    let parted = &*here;
-    let mut places = Vec::with_capacity(lefts.len());
-    let (mut to_left, mut to_right) = there.split_at_mut(mid);
-    for (piece, &left) in lefts.iter().enumerate() {
-        let (here, rest) = std::mem::take(&mut to_left).split_at_mut(left);
-        to_left = rest;
-        let rights = piece_of(parted, piece).len() - left;
-        let (there, rest) = std::mem::take(&mut to_right).split_at_mut(rights);
-        to_right = rest;
-        places.push(Mutex::new((here, there)));
-    }
-    let gather = |_: &mut (), piece: usize| {
-        let mut place = places[piece]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (parted, left) = (piece_of(parted, piece), lefts[piece]);
-        place.0.copy_from_slice(&parted[..left]);
-        place.1.copy_from_slice(&parted[left..]);
-    };
-    share(lefts.len(), &mut (), || (), gather);
-    (mid, true)
-}
-
-/// [`partition`] in one pass: each row is written to both sides and the side it belongs to
-/// moves on, with no branch on the split, which a balanced split would mispredict about as
-/// often as not.
-fn partition_piece(
-    rows: &mut [u32],
-    right: &mut Vec<u32>,
-    goes_left: &impl Fn(u32) -> bool,
-) -> usize {
-    if right.len() < rows.len() {
-        right.resize(rows.len(), 0);
-    }
-    let (mut mid, mut other) = (0, 0);
-    for i in 0..rows.len() {
-        let r = rows[i];
-        let left = usize::from(goes_left(r));
-        // `mid <= i`: the slot written has been read.
-        rows[mid] = r;
-        right[other] = r;
-        mid += left;
-        other += 1 - left;
-    }
-    rows[mid..].copy_from_slice(&right[..other]);
-    mid
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
-
-    #[test]
-    fn partition_without_a_branch_is_the_stable_partition() {
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let mut right = Vec::new();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap();
-        for case in 0..500 {
-            // Some nodes large enough to be parted in pieces.
-            let n = match case % 25 {
-                0 => rng.gen_range(2 * PIECE..5 * PIECE),
-                _ => rng.gen_range(0..200),
-            };
-            let mut rows: Vec<u32> = (0..n).map(|_| rng.gen_range(0..1_000)).collect();
-            rows.sort_unstable();
-            // All left, all right, or a share in between.
-            let share = [0.0, 1.0, rng.gen::<f64>()][case % 3];
-            let goes: Vec<bool> = (0..1_000).map(|_| rng.gen_bool(share)).collect();
-            let expected: Vec<u32> = rows
-                .iter()
-                .filter(|&&r| goes[r as usize])
-                .chain(rows.iter().filter(|&&r| !goes[r as usize]))
-                .copied()
-                .collect();
-            let lefts = rows.iter().filter(|&&r| goes[r as usize]).count();
-            // In place, and (a large node with threads to help) into the other buffer.
-            let mut there = vec![0; if case % 2 == 0 { n } else { 0 }];
-            let (parted, moved) =
-                pool.install(|| partition(&mut rows, &mut there, &mut right, |r| goes[r as usize]));
-            assert_eq!(parted, lefts);
-            assert_eq!(moved, n >= 2 * PIECE && !there.is_empty(), "case {case}");
-            assert_eq!(if moved { there } else { rows }, expected, "case {case}");
-        }
-    }
 
     #[test]
     fn sums_of_rows_in_pieces_are_the_row_by_row_sums() {

@@ -28,6 +28,7 @@ mod fixed;
 mod forest;
 mod grow;
 mod histogram;
+mod partition;
 mod predict;
 mod scan;
 mod split;
@@ -493,7 +494,7 @@ mod tests {
     }
 
     #[test]
-    fn histograms_summed_on_several_threads_give_the_same_model() {
+    fn trees_grown_on_several_threads_are_the_same_model() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         let (rows, cols) = (30_000, 12);
@@ -526,13 +527,29 @@ mod tests {
                         let model = algorithm
                             .fit(params, x.view(), ArrayView1::from(y), 1)
                             .unwrap();
-                        model.predict(x.view()).unwrap()
+                        // The trees themselves, numbered alike (subtrees grown apart on
+                        // several threads), not only their predictions.
+                        let trees = serde_json::to_string(&model).unwrap();
+                        (model.predict(x.view()).unwrap(), trees)
                     })
                 };
                 let one = on(1);
                 assert_eq!(one, on(3), "{params:?}");
                 assert_eq!(one, on(4), "{params:?}");
             }
+        }
+        // A decision tree grown to its leaves has parts grown apart too.
+        for params in &DecisionTree.grid() {
+            let on = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let model =
+                    pool.install(|| DecisionTree.fit(params, x.view(), ArrayView1::from(&y), 1));
+                serde_json::to_string(&model.unwrap()).unwrap()
+            };
+            assert_eq!(on(1), on(3), "{params:?}");
         }
     }
 

@@ -21,6 +21,11 @@ pub struct Tree {
 const LEAF: u32 = u32::MAX;
 
 impl Tree {
+    /// Whether `node` is a leaf.
+    pub(super) fn is_leaf(&self, node: usize) -> bool {
+        self.feature[node] == LEAF
+    }
+
     pub(super) fn push_leaf(&mut self) -> u32 {
         self.feature.push(LEAF);
         self.value.push(0.0);
