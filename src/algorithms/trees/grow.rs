@@ -132,7 +132,7 @@ pub(super) fn grow(
     number(main, apart, fitting.bins.cols)
 }
 
-/// Nodes at most this deep may have a child's subtree grown apart (at most 2^4 - 1 parts).
+/// Nodes less deep than this may have a child's subtree grown apart (at most 2^4 - 1 a tree).
 const FORK_DEPTH: usize = 4;
 /// Nor a subtree of fewer rows: it would cost more to hand over than it saves.
 const FORK_ROWS: usize = 1024;
