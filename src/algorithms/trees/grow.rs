@@ -38,6 +38,12 @@ impl Growth {
         self.max_features.min(cols)
     }
 
+    /// Whether a node draws anything at random, of `cols` features: some of them to try, or
+    /// random thresholds.
+    fn draws(&self, cols: usize) -> bool {
+        self.tried(cols) < cols || self.random_splits
+    }
+
     /// Whether a node at `depth` with `rows` rows is searched for a split.
     fn splits(&self, depth: usize, rows: u32) -> bool {
         depth < self.max_depth && rows >= 2 * self.min_samples_leaf
@@ -113,9 +119,8 @@ pub(super) fn grow(
         rows,
         other,
     };
-    let draws = growth.tried(fitting.bins.cols) < fitting.bins.cols || growth.random_splits;
     let (apart, keys) = (Mutex::new(Vec::new()), AtomicUsize::new(0));
-    let main = match shared && !draws {
+    let main = match shared && !growth.draws(fitting.bins.cols) {
         true => rayon::scope(|scope| {
             let forks = Forks {
                 scope,
@@ -396,7 +401,7 @@ impl<'a> NodePolicy<'a> {
             tried: growth.tried(bins.cols),
             random: growth.random_splits,
             histogram_rows: (0..bins.cols).map(|f| bins.bins(f)).sum::<usize>() / bins.cols.max(1),
-            subtract: growth.max_features >= bins.cols && !growth.random_splits,
+            subtract: !growth.draws(bins.cols),
         }
     }
 

@@ -44,12 +44,12 @@ pub(super) fn partition(
     let mut places = Vec::with_capacity(lefts.len());
     let (mut to_left, mut to_right) = there.split_at_mut(mid);
     for (piece, &left) in lefts.iter().enumerate() {
-        let (here, rest) = std::mem::take(&mut to_left).split_at_mut(left);
+        let (lefts_place, rest) = std::mem::take(&mut to_left).split_at_mut(left);
         to_left = rest;
         let rights = piece_of(parted, piece).len() - left;
-        let (there, rest) = std::mem::take(&mut to_right).split_at_mut(rights);
+        let (rights_place, rest) = std::mem::take(&mut to_right).split_at_mut(rights);
         to_right = rest;
-        places.push(Mutex::new((here, there)));
+        places.push(Mutex::new((lefts_place, rights_place)));
     }
     let gather = |_: &mut (), piece: usize| {
         let mut place = places[piece]
