@@ -93,17 +93,24 @@ pub fn read_csv_bytes(bytes: Vec<u8>, options: &CsvOptions, source: &Path) -> Re
         ));
     }
     check_options(options)?;
-    // The raw text is checked on a thread of its own beside the parse (both read the whole
-    // file; its reasons come first when both fail). The parse stays on the calling thread, whose
-    // stack polars may need (a file of thousands of columns).
-    let (checked, parsed) = std::thread::scope(|scope| {
-        let checking = scope.spawn(|| check_text(&bytes, options.separator));
-        let parsed = parse(&bytes, options);
-        (checking.join(), parsed)
-    });
-    checked
-        .unwrap_or_else(|_| Err("checking its text failed".into()))
-        .map_err(csv_error)?;
+    // A large file's raw text is checked on a thread of its own beside the parse (both read
+    // the whole file; its reasons come first when both fail); a small one's (a request's body)
+    // before it, as starting a thread would cost more than it saves. The parse stays on the
+    // calling thread, whose stack polars may need (a file of thousands of columns).
+    let parsed = if bytes.len() < CHECK_BESIDE_BYTES {
+        check_text(&bytes, options.separator).map_err(csv_error)?;
+        parse(&bytes, options)
+    } else {
+        let (checked, parsed) = std::thread::scope(|scope| {
+            let checking = scope.spawn(|| check_text(&bytes, options.separator));
+            let parsed = parse(&bytes, options);
+            (checking.join(), parsed)
+        });
+        checked
+            .unwrap_or_else(|_| Err("checking its text failed".into()))
+            .map_err(csv_error)?;
+        parsed
+    };
     let mut frame = parsed.map_err(|e| Error::Parse {
         path: path.to_path_buf(),
         source: e.into(),
@@ -136,6 +143,9 @@ pub fn read_csv_bytes(bytes: Vec<u8>, options: &CsvOptions, source: &Path) -> Re
     }
     Ok(frame)
 }
+
+/// Files of at least this many bytes have their text checked beside the parse.
+const CHECK_BESIDE_BYTES: usize = 1 << 20;
 
 /// Parses CSV text with polars, inferring each column's type from every row.
 fn parse(bytes: &[u8], options: &CsvOptions) -> PolarsResult<DataFrame> {
@@ -290,6 +300,28 @@ fn unclosed_quote(bytes: &[u8], separator: u8) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_files_text_reasons_come_before_the_parsers() {
+        // Checked beside the parse: a row with a field too many, past the first megabyte.
+        let mut text = String::from("a,b\n");
+        while text.len() <= CHECK_BESIDE_BYTES {
+            text.push_str("1.5,2.5\n");
+        }
+        let line = text.lines().count() + 1;
+        text.push_str("1,2,3\n");
+        let err = read_csv_bytes(
+            text.into_bytes(),
+            &CsvOptions::default(),
+            Path::new("big.csv"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(&format!("line {line} has 3 fields, the header has 2")),
+            "{err}"
+        );
+    }
 
     #[test]
     fn an_unclosed_quote_is_found_with_its_line() {
