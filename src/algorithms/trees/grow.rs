@@ -191,6 +191,7 @@ fn grow_part<'scope>(
     let mut part = Fragment::default();
     part.push();
     let mut right_rows = Vec::new();
+    // The fragment's own root is its node 0.
     let mut stack = vec![Pending { node: 0, ..root }];
     while let Some(p) = stack.pop() {
         let Pending {
@@ -297,8 +298,7 @@ fn grow_part<'scope>(
                 let mut rng = rng.clone();
                 forks.scope.spawn(move |scope| {
                     let forks = Forks { scope, apart, keys };
-                    let root = Pending { node: 0, ..right };
-                    let grown = grow_part(fitting, growth, root, &mut rng, Some(&forks));
+                    let grown = grow_part(fitting, growth, right, &mut rng, Some(&forks));
                     apart
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner())
