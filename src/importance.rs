@@ -2,6 +2,9 @@
 //! (tree impurity, booster gain, standardised coefficients) or, for the others, permutation
 //! importance per input column.
 
+use std::collections::HashMap;
+use std::ops::Range;
+
 use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -122,13 +125,25 @@ fn sorted(kind: ImportanceKind, features: Vec<(String, f64)>) -> Importance {
     Importance { kind, features }
 }
 
-/// The loss of `model` on `x`: log loss for a classifier (`y` class indices), RMSE otherwise.
-fn loss(model: &FittedModel, x: ArrayView2<f64>, y: &[f64]) -> FitResult<f64> {
+/// What a loss is computed from: each row's prediction (a column), or a classifier's class
+/// probabilities (rows x classes).
+fn predictions(model: &FittedModel, x: ArrayView2<f64>) -> FitResult<Array2<f64>> {
+    if model.is_classifier() {
+        model.predict_proba(x)
+    } else {
+        let predicted = model.predict(x)?;
+        Ok(Array2::from_shape_vec((predicted.len(), 1), predicted).expect("one column"))
+    }
+}
+
+/// The loss of `predicted` ([`predictions`]): log loss for a classifier (`y` class indices),
+/// RMSE otherwise.
+fn loss(model: &FittedModel, predicted: ArrayView2<f64>, y: &[f64]) -> f64 {
     if model.is_classifier() {
         let classes: Vec<usize> = y.iter().map(|&c| c as usize).collect();
-        Ok(Metric::LogLoss.classify(&classes, model.predict_proba(x)?.view()))
+        Metric::LogLoss.classify(&classes, predicted)
     } else {
-        Ok(Metric::Rmse.score(y, &model.predict(x)?))
+        Metric::Rmse.score(y, &predicted.column(0).to_vec())
     }
 }
 
@@ -165,36 +180,38 @@ fn permutation(
         None => sample,
     };
     let truth: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
-    let base = loss(model, sample.view(), &truth)?;
-    // (column's encoded range, order of the sample's rows), PERMUTATION_REPEATS per column.
+    let predicted = predictions(model, sample.view())?;
+    let base = loss(model, predicted.view(), &truth);
+    // Each column's encoded range and its PERMUTATION_REPEATS orders of the sample's rows.
     let mut shuffles = Vec::new();
     let mut offset = 0;
     for step in &pipeline.encoder.steps {
         let columns = offset..offset + step.outputs().len();
-        for _ in 0..PERMUTATION_REPEATS {
-            let mut order: Vec<usize> = (0..sample.nrows()).collect();
-            order.shuffle(&mut rng);
-            shuffles.push((columns.clone(), order));
-        }
+        let orders: Vec<Vec<usize>> = (0..PERMUTATION_REPEATS)
+            .map(|_| {
+                let mut order: Vec<usize> = (0..sample.nrows()).collect();
+                order.shuffle(&mut rng);
+                order
+            })
+            .collect();
+        shuffles.push((columns.clone(), orders));
         offset = columns.end;
     }
-    let losses: Vec<f64> = shuffles
+    let shuffled = Shuffled {
+        model,
+        sample: &sample,
+        predicted: &predicted,
+        truth: &truth,
+    };
+    let losses: Vec<Vec<f64>> = shuffles
         .into_par_iter()
-        .map(|(columns, order)| {
-            let mut shuffled = sample.clone();
-            for (i, &from) in order.iter().enumerate() {
-                for j in columns.clone() {
-                    shuffled[[i, j]] = sample[[from, j]];
-                }
-            }
-            loss(model, shuffled.view(), &truth)
-        })
+        .map(|(columns, orders)| shuffled.losses(columns, &orders))
         .collect::<FitResult<_>>()?;
     Ok(pipeline
         .encoder
         .steps
         .iter()
-        .zip(losses.chunks(PERMUTATION_REPEATS))
+        .zip(losses)
         .map(|(step, losses)| {
             let increase = losses.iter().fold(0.0, |sum, shuffled_loss| {
                 sum + (shuffled_loss - base) / PERMUTATION_REPEATS as f64
@@ -202,6 +219,75 @@ fn permutation(
             (step.column().to_string(), increase)
         })
         .collect())
+}
+
+/// A sample, its predictions and its truth, whose columns are shuffled in turn.
+struct Shuffled<'a> {
+    model: &'a FittedModel,
+    sample: &'a Array2<f64>,
+    predicted: &'a Array2<f64>,
+    truth: &'a [f64],
+}
+
+impl Shuffled<'_> {
+    /// The loss of each of `orders` of the sample's rows shuffling the encoded `columns`. A
+    /// row's prediction does not depend on the rows predicted with it, so a shuffled row that
+    /// holds its own values (a column of few levels gives many) keeps its prediction, and a row
+    /// that several shuffles give the same values is predicted once: the same figures as
+    /// predicting every shuffled sample whole, with fewer rows predicted.
+    fn losses(&self, columns: Range<usize>, orders: &[Vec<usize>]) -> FitResult<Vec<f64>> {
+        let sample = self.sample;
+        // Each row's first row with the same values of `columns`, to the bit.
+        let mut first: HashMap<Vec<u64>, usize> = HashMap::new();
+        let like: Vec<usize> = (0..sample.nrows())
+            .map(|r| {
+                let bits = columns.clone().map(|j| sample[[r, j]].to_bits()).collect();
+                *first.entry(bits).or_insert(r)
+            })
+            .collect();
+        // The rows to predict, (row, row whose values of `columns` it takes), each once, and
+        // for each shuffle where each row's prediction is (None: the sample's own).
+        let mut asked: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut queries: Vec<(usize, usize)> = Vec::new();
+        let sources: Vec<Vec<Option<usize>>> = (orders.iter())
+            .map(|order| {
+                (order.iter().enumerate())
+                    .map(|(i, &from)| {
+                        let from = like[from];
+                        (from != like[i]).then(|| {
+                            *asked.entry((i, from)).or_insert_with(|| {
+                                queries.push((i, from));
+                                queries.len() - 1
+                            })
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut x = Array2::zeros((queries.len(), sample.ncols()));
+        for (mut row, &(i, from)) in x.rows_mut().into_iter().zip(&queries) {
+            row.assign(&sample.row(i));
+            for j in columns.clone() {
+                row[j] = sample[[from, j]];
+            }
+        }
+        let answers = match queries.is_empty() {
+            true => Array2::zeros((0, self.predicted.ncols())),
+            false => predictions(self.model, x.view())?,
+        };
+        Ok(sources
+            .iter()
+            .map(|source| {
+                let mut predicted = self.predicted.clone();
+                for (i, q) in source.iter().enumerate() {
+                    if let Some(q) = q {
+                        predicted.row_mut(i).assign(&answers.row(*q));
+                    }
+                }
+                loss(self.model, predicted.view(), self.truth)
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -263,5 +349,102 @@ mod tests {
         assert_eq!(one, sorted(ImportanceKind::Permutation, of_scaled));
         let names: Vec<&str> = one.features.iter().map(|f| f.feature.as_str()).collect();
         assert_eq!(names, ["strong", "weak", "noise"]);
+    }
+
+    /// Every shuffled sample predicted whole, as the importance did before it predicted only
+    /// the rows a shuffle changes: the figures [`permutation`] must give.
+    fn predicting_whole_samples(
+        model: &FittedModel,
+        pipeline: &Pipeline,
+        x: ArrayView2<f64>,
+        y: &[f64],
+    ) -> Vec<(String, f64)> {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let base = loss(model, predictions(model, x).unwrap().view(), y);
+        let mut offset = 0;
+        let mut out = Vec::new();
+        for step in &pipeline.encoder.steps {
+            let columns = offset..offset + step.outputs().len();
+            let mut increase = 0.0;
+            for _ in 0..PERMUTATION_REPEATS {
+                let mut order: Vec<usize> = (0..x.nrows()).collect();
+                order.shuffle(&mut rng);
+                let mut shuffled = x.to_owned();
+                for (i, &from) in order.iter().enumerate() {
+                    for j in columns.clone() {
+                        shuffled[[i, j]] = x[[from, j]];
+                    }
+                }
+                let shuffled_loss = loss(
+                    model,
+                    predictions(model, shuffled.view()).unwrap().view(),
+                    y,
+                );
+                increase += (shuffled_loss - base) / PERMUTATION_REPEATS as f64;
+            }
+            out.push((step.column().to_string(), increase));
+            offset = columns.end;
+        }
+        out
+    }
+
+    #[test]
+    fn predicting_only_the_rows_a_shuffle_changes_gives_every_models_figures() {
+        // A continuous column, a column of three values, and a one-hot block of two levels.
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let rows = 300;
+        let x = Array2::from_shape_fn((rows, 4), |(r, c)| match c {
+            0 => rng.gen::<f64>(),
+            1 => f64::from(rng.gen_range(0..3u8)),
+            _ => f64::from(u8::from((r + c) % 3 == 0)),
+        });
+        let value: Vec<f64> = (x.rows().into_iter())
+            .map(|r| 2.0 * r[0] + r[1] - r[2] + 0.5 * r[3])
+            .collect();
+        let classes: Vec<f64> = value
+            .iter()
+            .map(|v| (v * 1.5).floor().clamp(0.0, 2.0))
+            .collect();
+        let numeric = |c: &str| Step::Numeric {
+            column: c.into(),
+            median: 0.0,
+        };
+        let pipeline = Pipeline {
+            encoder: Encoder {
+                steps: vec![
+                    numeric("continuous"),
+                    numeric("few"),
+                    Step::Categorical {
+                        column: "colour".into(),
+                        reference: "blue".into(),
+                        levels: vec!["red".into(), "green".into()],
+                        other: false,
+                        target_mean: None,
+                    },
+                ],
+                outputs: ["continuous", "few", "colour=red", "colour=green"]
+                    .map(String::from)
+                    .to_vec(),
+            },
+            scaler: None,
+        };
+        for algorithm in registry() {
+            let y = match algorithm.task() {
+                crate::task::Task::Regression => &value,
+                crate::task::Task::Classification => &classes,
+            };
+            let learner = algorithm.configure(&algorithm.grid()[0]).unwrap();
+            let model = learner.fit(x.view(), ArrayView1::from(y), 3).unwrap();
+            let sample = Sample {
+                at_most: rows,
+                scaler: None,
+            };
+            assert_eq!(
+                permutation(&model, &pipeline, x.view(), y, 5, sample).unwrap(),
+                predicting_whole_samples(&model, &pipeline, x.view(), y),
+                "{}",
+                algorithm.id()
+            );
+        }
     }
 }
